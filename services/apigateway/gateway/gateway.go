@@ -1,0 +1,263 @@
+// Package gateway assembles the apigateway: etcd (embedded or external), the
+// registry with its watch caches, and the gRPC server with health,
+// reflection, the one interceptor chain and metrics. main.go only turns
+// flags into a Config; tests start gateways in-process the same way.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/services/apigateway/api"
+	"github.com/shoalmesh/shoal/services/apigateway/auth"
+	"github.com/shoalmesh/shoal/services/apigateway/embedetcd"
+	"github.com/shoalmesh/shoal/services/apigateway/registry"
+	"github.com/shoalmesh/shoal/services/apigateway/storage"
+)
+
+// Config is everything a gateway needs.
+type Config struct {
+	// ListenAddr is the gRPC address, e.g. 127.0.0.1:6443.
+	ListenAddr string
+	// EtcdEndpoints of an external etcd; empty embeds one.
+	EtcdEndpoints []string
+	// Embedded etcd settings (used when EtcdEndpoints is empty).
+	EtcdDataDir       string
+	EtcdClientURL     string
+	EtcdPeerURL       string
+	EtcdCompaction    time.Duration
+	EtcdUnsafeNoFsync bool
+	EtcdLogLevel      string
+
+	ServiceCIDR string
+	// TokenFile enables authentication; empty lets every caller in as an
+	// anonymous administrator (local development only).
+	TokenFile string
+
+	WatchCacheSize   int
+	BookmarkInterval time.Duration
+	// ShutdownTimeout bounds the graceful drain on Close.
+	ShutdownTimeout time.Duration
+}
+
+// NewConfig returns the defaults.
+func NewConfig() Config {
+	return Config{
+		ListenAddr:       "127.0.0.1:6443",
+		EtcdDataDir:      "/var/lib/shoal/etcd",
+		EtcdClientURL:    "http://127.0.0.1:2379",
+		EtcdPeerURL:      "http://127.0.0.1:2380",
+		EtcdCompaction:   10 * time.Minute,
+		ServiceCIDR:      "10.96.0.0/16",
+		WatchCacheSize:   10000,
+		BookmarkInterval: 5 * time.Second,
+		ShutdownTimeout:  10 * time.Second,
+	}
+}
+
+// Validate checks the configuration without side effects.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ListenAddr == "" {
+		errs = append(errs, errors.New("listen address is required"))
+	}
+	if len(c.EtcdEndpoints) == 0 && c.EtcdDataDir == "" {
+		errs = append(errs, errors.New("an etcd data dir is required for the embedded etcd"))
+	}
+	if c.WatchCacheSize < 1 {
+		errs = append(errs, errors.New("watch cache size must be positive"))
+	}
+	if c.BookmarkInterval <= 0 {
+		errs = append(errs, errors.New("bookmark interval must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Gateway is a running apigateway.
+type Gateway struct {
+	cfg    Config
+	obs    *observability.Observability
+	etcd   *embed.Etcd
+	cli    *clientv3.Client
+	reg    *registry.Registry
+	server *grpc.Server
+	health *health.Server
+	lis    net.Listener
+
+	cancel    context.CancelFunc
+	cachesEnd chan struct{}
+	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start brings a gateway up and returns once it serves with warm caches.
+func Start(ctx context.Context, cfg Config, obs *observability.Observability) (g *Gateway, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g = &Gateway{cfg: cfg, obs: obs, cachesEnd: make(chan struct{}), serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			g.Close()
+			g = nil
+		}
+	}()
+	log := obs.Logger
+	endpoints := cfg.EtcdEndpoints
+	if len(endpoints) == 0 {
+		log.Info("starting embedded etcd", "dir", cfg.EtcdDataDir, "client_url", cfg.EtcdClientURL)
+		if g.etcd, err = embedetcd.Start(ctx, embedetcd.Config{
+			DataDir: cfg.EtcdDataDir, ClientURL: cfg.EtcdClientURL, PeerURL: cfg.EtcdPeerURL,
+			CompactionRetention: cfg.EtcdCompaction, UnsafeNoFsync: cfg.EtcdUnsafeNoFsync, LogLevel: cfg.EtcdLogLevel,
+		}); err != nil {
+			return g, err
+		}
+		endpoints = []string{cfg.EtcdClientURL}
+	}
+	g.cli, err = clientv3.New(clientv3.Config{
+		Endpoints:          endpoints,
+		DialTimeout:        5 * time.Second,
+		Context:            context.WithoutCancel(ctx),
+		Logger:             zap.NewNop(),
+		MaxCallRecvMsgSize: 256 << 20,
+	})
+	if err != nil {
+		return g, fmt.Errorf("gateway: etcd client: %w", err)
+	}
+	cc := storage.DefaultCacherConfig()
+	cc.Capacity = cfg.WatchCacheSize
+	cc.BookmarkInterval = cfg.BookmarkInterval
+	g.reg, err = registry.New(g.cli, registry.Config{ServiceCIDR: cfg.ServiceCIDR, Cacher: cc, Logger: log})
+	if err != nil {
+		return g, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	g.cancel = cancel
+	go func() {
+		g.reg.Run(runCtx)
+		close(g.cachesEnd)
+	}()
+	waitCtx, cancelWait := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelWait()
+	if err := g.reg.WaitReady(waitCtx); err != nil {
+		return g, fmt.Errorf("gateway: watch caches not ready: %w", err)
+	}
+
+	var tokens *auth.Tokens
+	if cfg.TokenFile != "" {
+		if tokens, err = auth.LoadTokenFile(cfg.TokenFile); err != nil {
+			return g, err
+		}
+	} else {
+		log.Warn("authentication is off (no --token-file): every caller is an administrator")
+	}
+	authn := &auth.Interceptors{Tokens: tokens, Describe: api.Describe()}
+	opts := obs.ServerOptions([]grpc.UnaryServerInterceptor{authn.Unary}, []grpc.StreamServerInterceptor{authn.Stream})
+	opts = append(opts,
+		grpc.MaxRecvMsgSize(8<<20),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// Watches are long streams: allow many per connection.
+		grpc.MaxConcurrentStreams(1<<20),
+	)
+	g.server = grpc.NewServer(opts...)
+	if err := api.Register(g.server, g.reg, log); err != nil {
+		return g, err
+	}
+	g.health = health.NewServer()
+	healthpb.RegisterHealthServer(g.server, g.health)
+	reflection.Register(g.server)
+	if obs.Registry != nil {
+		if err := obs.Registry.Register(&watchCollector{reg: g.reg}); err != nil {
+			return g, err
+		}
+	}
+
+	if g.lis, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+		return g, fmt.Errorf("gateway: %w", err)
+	}
+	go func() { g.serveErr <- g.server.Serve(g.lis) }()
+	g.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	log.Info("apigateway serving", "addr", g.lis.Addr().String(), "etcd", endpoints)
+	return g, nil
+}
+
+// Addr is the address the gRPC server listens on.
+func (g *Gateway) Addr() string { return g.lis.Addr().String() }
+
+// EtcdClient is the gateway's etcd client (tests compact with it).
+func (g *Gateway) EtcdClient() *clientv3.Client { return g.cli }
+
+// EtcdEndpoint is the embedded etcd's client URL ("" with an external etcd).
+func (g *Gateway) EtcdEndpoint() string {
+	if g.etcd == nil {
+		return ""
+	}
+	return g.cfg.EtcdClientURL
+}
+
+// Err reports a failure of the gRPC server after Start.
+func (g *Gateway) Err() <-chan error { return g.serveErr }
+
+// Close drains and stops the gateway: health goes NOT_SERVING, watches end
+// (clients resume elsewhere from their last revision), in-flight calls get
+// ShutdownTimeout to finish, then etcd is closed. It is idempotent.
+func (g *Gateway) Close() error {
+	g.closeOnce.Do(func() {
+		if g.health != nil {
+			g.health.Shutdown()
+		}
+		if g.cancel != nil {
+			g.cancel()
+			<-g.cachesEnd
+		}
+		if g.server != nil {
+			stopped := make(chan struct{})
+			go func() {
+				g.server.GracefulStop()
+				close(stopped)
+			}()
+			select {
+			case <-stopped:
+			case <-time.After(g.cfg.ShutdownTimeout):
+				g.server.Stop()
+				<-stopped
+			}
+		}
+		if g.cli != nil {
+			g.closeErr = g.cli.Close()
+		}
+		if g.etcd != nil {
+			g.etcd.Close()
+		}
+	})
+	return g.closeErr
+}
+
+// watchCollector exports the open watches per kind.
+type watchCollector struct{ reg *registry.Registry }
+
+var watchersDesc = prometheus.NewDesc("shoal_apigateway_watchers", "Open watch streams served from the watch cache.", []string{"kind"}, nil)
+
+func (c *watchCollector) Describe(ch chan<- *prometheus.Desc) { ch <- watchersDesc }
+
+func (c *watchCollector) Collect(ch chan<- prometheus.Metric) {
+	for kind, n := range c.reg.Watchers() {
+		ch <- prometheus.MustNewConstMetric(watchersDesc, prometheus.GaugeValue, float64(n), kind)
+	}
+}

@@ -1,0 +1,78 @@
+// Command apigateway serves the Shoal API over gRPC: the only reader and
+// writer of objects in etcd. Flags only; the work is in package gateway.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/services/apigateway/gateway"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "apigateway:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := gateway.NewConfig()
+	ocfg := observability.NewConfig("apigateway")
+	ocfg.MetricsAddr = "127.0.0.1:9443"
+	var etcdEndpoints string
+	fs := flag.NewFlagSet("apigateway", flag.ContinueOnError)
+	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "gRPC listen address")
+	fs.StringVar(&etcdEndpoints, "etcd-endpoints", "", "comma-separated external etcd endpoints; empty embeds etcd")
+	fs.StringVar(&cfg.EtcdDataDir, "etcd-data-dir", cfg.EtcdDataDir, "data directory of the embedded etcd")
+	fs.StringVar(&cfg.EtcdClientURL, "etcd-client-url", cfg.EtcdClientURL, "client URL the embedded etcd listens on (other gateways use it as --etcd-endpoints)")
+	fs.StringVar(&cfg.EtcdPeerURL, "etcd-peer-url", cfg.EtcdPeerURL, "peer URL of the embedded etcd")
+	fs.DurationVar(&cfg.EtcdCompaction, "etcd-compaction-retention", cfg.EtcdCompaction, "history the embedded etcd keeps before compacting")
+	fs.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "range service cluster IPs are allocated from")
+	fs.StringVar(&cfg.TokenFile, "token-file", cfg.TokenFile, "static bearer tokens (token,user,uid,\"group1,group2\"); empty disables authentication")
+	fs.IntVar(&cfg.WatchCacheSize, "watch-cache-size", cfg.WatchCacheSize, "events kept per kind for watchers that resume")
+	fs.DurationVar(&cfg.BookmarkInterval, "watch-bookmark-interval", cfg.BookmarkInterval, "how often idle watches get a bookmark")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
+	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
+	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
+	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
+	if err := flagenv.Parse(fs, "SHOAL_APIGATEWAY", args); err != nil {
+		return err
+	}
+	if etcdEndpoints != "" {
+		cfg.EtcdEndpoints = strings.Split(etcdEndpoints, ",")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer obs.Shutdown(context.Background())
+	if _, err := obs.ServeMetrics(ctx); err != nil {
+		return err
+	}
+	gw, err := gateway.Start(ctx, cfg, obs)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		obs.Logger.Info("shutting down")
+	case err := <-gw.Err():
+		obs.Logger.Error("grpc server failed", "err", err)
+	}
+	return gw.Close()
+}

@@ -1,0 +1,66 @@
+package storage
+
+import (
+	"sort"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/sdk/go/kinds"
+)
+
+// Event is one change to one object as the cache saw it.
+type Event struct {
+	Type shoalv1.WatchEventType
+	// Object is the new state; for DELETED the last state, with the
+	// deletion's revision.
+	Object kinds.Object
+	// Prev is the state before (nil for ADDED).
+	Prev kinds.Object
+	Rev  int64
+}
+
+// ring is a bounded, revision-ordered history of events. Every event with a
+// revision above horizon is in it.
+type ring struct {
+	buf     []*Event
+	head    int // index of the oldest event
+	size    int
+	horizon int64
+}
+
+func newRing(capacity int, horizon int64) *ring {
+	if capacity < 1 {
+		capacity = 1
+	}
+	return &ring{buf: make([]*Event, capacity), horizon: horizon}
+}
+
+func (r *ring) add(ev *Event) {
+	if r.size == len(r.buf) {
+		dropped := r.buf[r.head]
+		r.buf[r.head] = nil
+		r.head = (r.head + 1) % len(r.buf)
+		r.size--
+		r.horizon = dropped.Rev
+	}
+	r.buf[(r.head+r.size)%len(r.buf)] = ev
+	r.size++
+}
+
+func (r *ring) at(i int) *Event { return r.buf[(r.head+i)%len(r.buf)] }
+
+// after returns the events with a revision above rev, or ok=false when some
+// of them already fell out of the ring.
+func (r *ring) after(rev int64) (evs []*Event, ok bool) {
+	if rev < r.horizon {
+		return nil, false
+	}
+	i := sort.Search(r.size, func(i int) bool { return r.at(i).Rev > rev })
+	if i == r.size {
+		return nil, true
+	}
+	evs = make([]*Event, 0, r.size-i)
+	for ; i < r.size; i++ {
+		evs = append(evs, r.at(i))
+	}
+	return evs, true
+}
