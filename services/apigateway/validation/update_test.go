@@ -82,6 +82,13 @@ func TestUpdatePod(t *testing.T) {
 			before: func(p *shoalv1.Pod) { p.Spec.NodeName = "node-1" },
 			mutate: func(p *shoalv1.Pod) { p.Spec.NodeName = "" },
 			want:   []string{invalid + "spec.node_name"}},
+		{name: "nil container element",
+			before: func(p *shoalv1.Pod) { p.Spec.Containers[1] = nil },
+			mutate: func(p *shoalv1.Pod) { p.Spec.Containers[1] = &shoalv1.Container{} }},
+		{name: "nil container element replaced",
+			before: func(p *shoalv1.Pod) { p.Spec.Containers[1] = nil },
+			mutate: func(p *shoalv1.Pod) { p.Spec.Containers[1] = &shoalv1.Container{Name: "x", Image: "y"} },
+			want:   []string{forbidden + c1 + ".name"}},
 		{name: "spec removed", mutate: func(p *shoalv1.Pod) { p.Spec = nil }, want: []string{
 			forbidden + "spec.containers", forbidden + "spec.tolerations", forbidden + "spec.node_selector",
 			forbidden + "spec.affinity", forbidden + "spec.termination_grace_period_seconds", forbidden + "spec.volumes",
