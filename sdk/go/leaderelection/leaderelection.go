@@ -24,7 +24,7 @@ type Config struct {
 	// Identity names this candidate (host name and pid, say).
 	Identity string
 	// TTL is the lease's time to live: how long a dead leader holds on.
-	TTL time.Duration
+	TTL    time.Duration
 	Logger *slog.Logger
 }
 

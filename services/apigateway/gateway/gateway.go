@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/services/apigateway/api"
 	"github.com/shoalmesh/shoal/services/apigateway/auth"
@@ -159,6 +160,10 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (g
 		return g, fmt.Errorf("gateway: watch caches not ready: %w", err)
 	}
 
+	if err := bootstrapNamespaces(waitCtx, g.reg); err != nil {
+		return g, err
+	}
+
 	var tokens *auth.Tokens
 	if cfg.TokenFile != "" {
 		if tokens, err = auth.LoadTokenFile(cfg.TokenFile); err != nil {
@@ -247,6 +252,22 @@ func (g *Gateway) Close() error {
 		}
 	})
 	return g.closeErr
+}
+
+// SystemNamespaces exist in every cluster: "default" for users,
+// "shoal-system" for the control plane's own objects and "shoal-node-lease"
+// for node heartbeats (Kubernetes' default, kube-system, kube-node-lease).
+var SystemNamespaces = []string{"default", "shoal-system", "shoal-node-lease"}
+
+func bootstrapNamespaces(ctx context.Context, reg *registry.Registry) error {
+	for _, name := range SystemNamespaces {
+		_, err := reg.Create(ctx, "Namespace", &shoalv1.Namespace{Metadata: &shoalv1.ObjectMeta{Name: name}})
+		var rerr *registry.Error
+		if err != nil && !(errors.As(err, &rerr) && rerr.Reason == registry.ReasonAlreadyExists) {
+			return fmt.Errorf("gateway: creating namespace %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // watchCollector exports the open watches per kind.

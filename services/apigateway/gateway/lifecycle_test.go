@@ -295,3 +295,14 @@ node-token,system:node:node-a,3,"system:nodes"
 		t.Fatalf("node creating a namespace: want PERMISSION_DENIED, got %v", err)
 	}
 }
+
+func TestSystemNamespacesExist(t *testing.T) {
+	env := gatewaytest.Start(t)
+	ctx := ctxT(t)
+	for _, name := range gateway.SystemNamespaces {
+		ns, err := client.For[*shoalv1.Namespace](env.Conn).Get(ctx, "", name)
+		if err != nil || ns.GetStatus().GetPhase() != shoalv1.NamespacePhase_NAMESPACE_PHASE_ACTIVE {
+			t.Fatalf("namespace %s: %v %v", name, err, ns.GetStatus())
+		}
+	}
+}
