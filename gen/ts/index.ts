@@ -8,6 +8,7 @@ export * from "./src/shoal/v1/meta_pb.js";
 export * from "./src/shoal/v1/pod_types_pb.js";
 export * from "./src/shoal/v1/cluster_types_pb.js";
 export * from "./src/shoal/v1/services_pb.js";
+export * from "./src/shoal/v1/logs_pb.js";
 
 /** Clients for the most used kinds over one transport (gRPC or gRPC-web). */
 export interface ShoalClients {

@@ -94,7 +94,7 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("metrics lack the create call:\n%s", body)
 	}
 
-	w, err := client.For[*shoalv1.Namespace](conn).Watch(ctx, client.WatchOptions{})
+	w, err := client.For[*shoalv1.Namespace](conn).Watch(ctx, client.WatchOptions{FieldSelector: "metadata.name=bin"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ const (
 	VerbDelete       Verb = "delete"
 	VerbWatch        Verb = "watch"
 	VerbBind         Verb = "bind"
+	VerbLogs         Verb = "logs"
 )
 
 // Method describes one registered RPC.
@@ -45,6 +46,8 @@ func Methods() map[string]Method {
 			out[k.FullMethod(name)] = Method{Kind: k, Verb: verb}
 		}
 	}
+	pod, _ := kinds.ByName("Pod")
+	out["/shoal.v1.PodLogService/PodLogs"] = Method{Kind: pod, Verb: VerbLogs}
 	return out
 }
 

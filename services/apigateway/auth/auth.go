@@ -111,7 +111,7 @@ func (t *Tokens) Authenticate(token string) (*User, error) {
 
 // Attributes describe one request for authorization.
 type Attributes struct {
-	Verb      string // create, get, list, update, updatestatus, delete, watch, bind
+	Verb      string // create, get, list, update, updatestatus, delete, watch, bind, logs
 	Kind      string // Pod, Node...
 	Namespace string
 	Name      string
@@ -123,7 +123,7 @@ func Authorize(u *User, a Attributes) error {
 	if u.InGroup(GroupMasters) || u.InGroup(GroupControllers) {
 		return nil
 	}
-	read := a.Verb == "get" || a.Verb == "list" || a.Verb == "watch"
+	read := a.Verb == "get" || a.Verb == "list" || a.Verb == "watch" || a.Verb == "logs"
 	if read && (u.InGroup(GroupReaders) || u.InGroup(GroupNodes)) {
 		return nil
 	}

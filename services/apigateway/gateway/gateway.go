@@ -91,14 +91,15 @@ func (c Config) Validate() error {
 
 // Gateway is a running apigateway.
 type Gateway struct {
-	cfg    Config
-	obs    *observability.Observability
-	etcd   *embed.Etcd
-	cli    *clientv3.Client
-	reg    *registry.Registry
-	server *grpc.Server
-	health *health.Server
-	lis    net.Listener
+	cfg     Config
+	obs     *observability.Observability
+	etcd    *embed.Etcd
+	cli     *clientv3.Client
+	reg     *registry.Registry
+	server  *grpc.Server
+	health  *health.Server
+	lis     net.Listener
+	podLogs *api.PodLogs
 
 	cancel    context.CancelFunc
 	cachesEnd chan struct{}
@@ -184,6 +185,8 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (g
 	if err := api.Register(g.server, g.reg, log); err != nil {
 		return g, err
 	}
+	g.podLogs = api.NewPodLogs(g.reg, log, obs.DialOptions()...)
+	shoalv1.RegisterPodLogServiceServer(g.server, g.podLogs)
 	g.health = health.NewServer()
 	healthpb.RegisterHealthServer(g.server, g.health)
 	reflection.Register(g.server)
@@ -243,6 +246,9 @@ func (g *Gateway) Close() error {
 				g.server.Stop()
 				<-stopped
 			}
+		}
+		if g.podLogs != nil {
+			g.podLogs.Close()
 		}
 		if g.cli != nil {
 			g.closeErr = g.cli.Close()

@@ -612,11 +612,12 @@ type NodeStatus struct {
 	// Capacity less what the system reserves: what the scheduler may fill.
 	Allocatable *NodeResources `protobuf:"bytes,2,opt,name=allocatable,proto3" json:"allocatable,omitempty"`
 	// Ready (True, False, Unknown when the agent stopped renewing its lease).
-	Conditions    []*Condition    `protobuf:"bytes,3,rep,name=conditions,proto3" json:"conditions,omitempty"`
-	Addresses     []*NodeAddress  `protobuf:"bytes,4,rep,name=addresses,proto3" json:"addresses,omitempty"`
-	NodeInfo      *NodeSystemInfo `protobuf:"bytes,5,opt,name=node_info,json=nodeInfo,proto3" json:"node_info,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Conditions      []*Condition         `protobuf:"bytes,3,rep,name=conditions,proto3" json:"conditions,omitempty"`
+	Addresses       []*NodeAddress       `protobuf:"bytes,4,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	NodeInfo        *NodeSystemInfo      `protobuf:"bytes,5,opt,name=node_info,json=nodeInfo,proto3" json:"node_info,omitempty"`
+	DaemonEndpoints *NodeDaemonEndpoints `protobuf:"bytes,6,opt,name=daemon_endpoints,json=daemonEndpoints,proto3" json:"daemon_endpoints,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeStatus) Reset() {
@@ -684,6 +685,60 @@ func (x *NodeStatus) GetNodeInfo() *NodeSystemInfo {
 	return nil
 }
 
+func (x *NodeStatus) GetDaemonEndpoints() *NodeDaemonEndpoints {
+	if x != nil {
+		return x.DaemonEndpoints
+	}
+	return nil
+}
+
+// NodeDaemonEndpoints are the ports the node agent serves on the node's
+// addresses.
+type NodeDaemonEndpoints struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// NodeAgentService (pod logs).
+	AgentPort     int32 `protobuf:"varint,1,opt,name=agent_port,json=agentPort,proto3" json:"agent_port,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeDaemonEndpoints) Reset() {
+	*x = NodeDaemonEndpoints{}
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeDaemonEndpoints) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeDaemonEndpoints) ProtoMessage() {}
+
+func (x *NodeDaemonEndpoints) ProtoReflect() protoreflect.Message {
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeDaemonEndpoints.ProtoReflect.Descriptor instead.
+func (*NodeDaemonEndpoints) Descriptor() ([]byte, []int) {
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *NodeDaemonEndpoints) GetAgentPort() int32 {
+	if x != nil {
+		return x.AgentPort
+	}
+	return 0
+}
+
 // NodeResources is a node's size.
 type NodeResources struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -696,7 +751,7 @@ type NodeResources struct {
 
 func (x *NodeResources) Reset() {
 	*x = NodeResources{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[6]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +763,7 @@ func (x *NodeResources) String() string {
 func (*NodeResources) ProtoMessage() {}
 
 func (x *NodeResources) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[6]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +776,7 @@ func (x *NodeResources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeResources.ProtoReflect.Descriptor instead.
 func (*NodeResources) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{6}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NodeResources) GetCpuMillis() int64 {
@@ -756,7 +811,7 @@ type NodeAddress struct {
 
 func (x *NodeAddress) Reset() {
 	*x = NodeAddress{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[7]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +823,7 @@ func (x *NodeAddress) String() string {
 func (*NodeAddress) ProtoMessage() {}
 
 func (x *NodeAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[7]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +836,7 @@ func (x *NodeAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeAddress.ProtoReflect.Descriptor instead.
 func (*NodeAddress) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{7}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *NodeAddress) GetType() NodeAddressType {
@@ -814,7 +869,7 @@ type NodeSystemInfo struct {
 
 func (x *NodeSystemInfo) Reset() {
 	*x = NodeSystemInfo{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[8]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +881,7 @@ func (x *NodeSystemInfo) String() string {
 func (*NodeSystemInfo) ProtoMessage() {}
 
 func (x *NodeSystemInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[8]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +894,7 @@ func (x *NodeSystemInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeSystemInfo.ProtoReflect.Descriptor instead.
 func (*NodeSystemInfo) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{8}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *NodeSystemInfo) GetAgentVersion() string {
@@ -903,7 +958,7 @@ type Service struct {
 
 func (x *Service) Reset() {
 	*x = Service{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[9]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +970,7 @@ func (x *Service) String() string {
 func (*Service) ProtoMessage() {}
 
 func (x *Service) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[9]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +983,7 @@ func (x *Service) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Service.ProtoReflect.Descriptor instead.
 func (*Service) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{9}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Service) GetMetadata() *ObjectMeta {
@@ -972,7 +1027,7 @@ type ServiceSpec struct {
 
 func (x *ServiceSpec) Reset() {
 	*x = ServiceSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[10]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1039,7 @@ func (x *ServiceSpec) String() string {
 func (*ServiceSpec) ProtoMessage() {}
 
 func (x *ServiceSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[10]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1052,7 @@ func (x *ServiceSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceSpec.ProtoReflect.Descriptor instead.
 func (*ServiceSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{10}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ServiceSpec) GetSelector() map[string]string {
@@ -1057,7 +1112,7 @@ type ServicePort struct {
 
 func (x *ServicePort) Reset() {
 	*x = ServicePort{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[11]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1124,7 @@ func (x *ServicePort) String() string {
 func (*ServicePort) ProtoMessage() {}
 
 func (x *ServicePort) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[11]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1137,7 @@ func (x *ServicePort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServicePort.ProtoReflect.Descriptor instead.
 func (*ServicePort) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{11}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ServicePort) GetName() string {
@@ -1125,7 +1180,7 @@ type LoadBalancing struct {
 
 func (x *LoadBalancing) Reset() {
 	*x = LoadBalancing{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[12]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1192,7 @@ func (x *LoadBalancing) String() string {
 func (*LoadBalancing) ProtoMessage() {}
 
 func (x *LoadBalancing) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[12]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1205,7 @@ func (x *LoadBalancing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadBalancing.ProtoReflect.Descriptor instead.
 func (*LoadBalancing) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{12}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LoadBalancing) GetPolicy() LoadBalancerPolicy {
@@ -1180,7 +1235,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[13]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1247,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[13]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1260,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{13}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RetryPolicy) GetAttempts() int32 {
@@ -1238,7 +1293,7 @@ type ServiceStatus struct {
 
 func (x *ServiceStatus) Reset() {
 	*x = ServiceStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[14]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1305,7 @@ func (x *ServiceStatus) String() string {
 func (*ServiceStatus) ProtoMessage() {}
 
 func (x *ServiceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[14]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1318,7 @@ func (x *ServiceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceStatus.ProtoReflect.Descriptor instead.
 func (*ServiceStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{14}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{15}
 }
 
 // Endpoints lists the addresses behind a service (same name as the service).
@@ -1278,7 +1333,7 @@ type Endpoints struct {
 
 func (x *Endpoints) Reset() {
 	*x = Endpoints{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[15]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1290,7 +1345,7 @@ func (x *Endpoints) String() string {
 func (*Endpoints) ProtoMessage() {}
 
 func (x *Endpoints) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[15]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1303,7 +1358,7 @@ func (x *Endpoints) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Endpoints.ProtoReflect.Descriptor instead.
 func (*Endpoints) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{15}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Endpoints) GetMetadata() *ObjectMeta {
@@ -1338,7 +1393,7 @@ type EndpointsSpec struct {
 
 func (x *EndpointsSpec) Reset() {
 	*x = EndpointsSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[16]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1405,7 @@ func (x *EndpointsSpec) String() string {
 func (*EndpointsSpec) ProtoMessage() {}
 
 func (x *EndpointsSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[16]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1418,7 @@ func (x *EndpointsSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointsSpec.ProtoReflect.Descriptor instead.
 func (*EndpointsSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{16}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EndpointsSpec) GetAddresses() []*EndpointAddress {
@@ -1396,7 +1451,7 @@ type EndpointAddress struct {
 
 func (x *EndpointAddress) Reset() {
 	*x = EndpointAddress{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[17]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1463,7 @@ func (x *EndpointAddress) String() string {
 func (*EndpointAddress) ProtoMessage() {}
 
 func (x *EndpointAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[17]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1476,7 @@ func (x *EndpointAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointAddress.ProtoReflect.Descriptor instead.
 func (*EndpointAddress) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{17}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EndpointAddress) GetIp() string {
@@ -1478,7 +1533,7 @@ type EndpointPort struct {
 
 func (x *EndpointPort) Reset() {
 	*x = EndpointPort{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[18]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1545,7 @@ func (x *EndpointPort) String() string {
 func (*EndpointPort) ProtoMessage() {}
 
 func (x *EndpointPort) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[18]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1558,7 @@ func (x *EndpointPort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointPort.ProtoReflect.Descriptor instead.
 func (*EndpointPort) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{18}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EndpointPort) GetName() string {
@@ -1536,7 +1591,7 @@ type EndpointsStatus struct {
 
 func (x *EndpointsStatus) Reset() {
 	*x = EndpointsStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[19]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1603,7 @@ func (x *EndpointsStatus) String() string {
 func (*EndpointsStatus) ProtoMessage() {}
 
 func (x *EndpointsStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[19]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1616,7 @@ func (x *EndpointsStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointsStatus.ProtoReflect.Descriptor instead.
 func (*EndpointsStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{19}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{20}
 }
 
 // PodTemplateSpec is the pod a controller stamps out.
@@ -1575,7 +1630,7 @@ type PodTemplateSpec struct {
 
 func (x *PodTemplateSpec) Reset() {
 	*x = PodTemplateSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[20]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1642,7 @@ func (x *PodTemplateSpec) String() string {
 func (*PodTemplateSpec) ProtoMessage() {}
 
 func (x *PodTemplateSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[20]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1655,7 @@ func (x *PodTemplateSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodTemplateSpec.ProtoReflect.Descriptor instead.
 func (*PodTemplateSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{20}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PodTemplateSpec) GetMetadata() *ObjectMeta {
@@ -1629,7 +1684,7 @@ type ReplicaSet struct {
 
 func (x *ReplicaSet) Reset() {
 	*x = ReplicaSet{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[21]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1696,7 @@ func (x *ReplicaSet) String() string {
 func (*ReplicaSet) ProtoMessage() {}
 
 func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[21]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1709,7 @@ func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSet.ProtoReflect.Descriptor instead.
 func (*ReplicaSet) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{21}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReplicaSet) GetMetadata() *ObjectMeta {
@@ -1694,7 +1749,7 @@ type ReplicaSetSpec struct {
 
 func (x *ReplicaSetSpec) Reset() {
 	*x = ReplicaSetSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[22]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +1761,7 @@ func (x *ReplicaSetSpec) String() string {
 func (*ReplicaSetSpec) ProtoMessage() {}
 
 func (x *ReplicaSetSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[22]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +1774,7 @@ func (x *ReplicaSetSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSetSpec.ProtoReflect.Descriptor instead.
 func (*ReplicaSetSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{22}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReplicaSetSpec) GetReplicas() int32 {
@@ -1765,7 +1820,7 @@ type ReplicaSetStatus struct {
 
 func (x *ReplicaSetStatus) Reset() {
 	*x = ReplicaSetStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[23]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1832,7 @@ func (x *ReplicaSetStatus) String() string {
 func (*ReplicaSetStatus) ProtoMessage() {}
 
 func (x *ReplicaSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[23]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1845,7 @@ func (x *ReplicaSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSetStatus.ProtoReflect.Descriptor instead.
 func (*ReplicaSetStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{23}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReplicaSetStatus) GetReplicas() int32 {
@@ -1847,7 +1902,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[24]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1859,7 +1914,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[24]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1872,7 +1927,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{24}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Deployment) GetMetadata() *ObjectMeta {
@@ -1916,7 +1971,7 @@ type DeploymentSpec struct {
 
 func (x *DeploymentSpec) Reset() {
 	*x = DeploymentSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[25]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +1983,7 @@ func (x *DeploymentSpec) String() string {
 func (*DeploymentSpec) ProtoMessage() {}
 
 func (x *DeploymentSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[25]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +1996,7 @@ func (x *DeploymentSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeploymentSpec.ProtoReflect.Descriptor instead.
 func (*DeploymentSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{25}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DeploymentSpec) GetReplicas() int32 {
@@ -2011,7 +2066,7 @@ type DeploymentStrategy struct {
 
 func (x *DeploymentStrategy) Reset() {
 	*x = DeploymentStrategy{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[26]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2023,7 +2078,7 @@ func (x *DeploymentStrategy) String() string {
 func (*DeploymentStrategy) ProtoMessage() {}
 
 func (x *DeploymentStrategy) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[26]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2036,7 +2091,7 @@ func (x *DeploymentStrategy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeploymentStrategy.ProtoReflect.Descriptor instead.
 func (*DeploymentStrategy) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{26}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeploymentStrategy) GetType() DeploymentStrategyType {
@@ -2066,7 +2121,7 @@ type RollingUpdateDeployment struct {
 
 func (x *RollingUpdateDeployment) Reset() {
 	*x = RollingUpdateDeployment{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[27]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2133,7 @@ func (x *RollingUpdateDeployment) String() string {
 func (*RollingUpdateDeployment) ProtoMessage() {}
 
 func (x *RollingUpdateDeployment) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[27]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2146,7 @@ func (x *RollingUpdateDeployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollingUpdateDeployment.ProtoReflect.Descriptor instead.
 func (*RollingUpdateDeployment) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{27}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RollingUpdateDeployment) GetMaxUnavailable() *IntOrString {
@@ -2126,7 +2181,7 @@ type DeploymentStatus struct {
 
 func (x *DeploymentStatus) Reset() {
 	*x = DeploymentStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[28]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2138,7 +2193,7 @@ func (x *DeploymentStatus) String() string {
 func (*DeploymentStatus) ProtoMessage() {}
 
 func (x *DeploymentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[28]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2151,7 +2206,7 @@ func (x *DeploymentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeploymentStatus.ProtoReflect.Descriptor instead.
 func (*DeploymentStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{28}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DeploymentStatus) GetObservedGeneration() int64 {
@@ -2223,7 +2278,7 @@ type Lease struct {
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[29]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2235,7 +2290,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[29]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2248,7 +2303,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{29}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Lease) GetMetadata() *ObjectMeta {
@@ -2286,7 +2341,7 @@ type LeaseSpec struct {
 
 func (x *LeaseSpec) Reset() {
 	*x = LeaseSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[30]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2298,7 +2353,7 @@ func (x *LeaseSpec) String() string {
 func (*LeaseSpec) ProtoMessage() {}
 
 func (x *LeaseSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[30]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2311,7 +2366,7 @@ func (x *LeaseSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseSpec.ProtoReflect.Descriptor instead.
 func (*LeaseSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{30}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LeaseSpec) GetHolderIdentity() string {
@@ -2358,7 +2413,7 @@ type LeaseStatus struct {
 
 func (x *LeaseStatus) Reset() {
 	*x = LeaseStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[31]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2425,7 @@ func (x *LeaseStatus) String() string {
 func (*LeaseStatus) ProtoMessage() {}
 
 func (x *LeaseStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[31]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2438,7 @@ func (x *LeaseStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseStatus.ProtoReflect.Descriptor instead.
 func (*LeaseStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{31}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{32}
 }
 
 // Event records something that happened to an object.
@@ -2398,7 +2453,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[32]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2410,7 +2465,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[32]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2423,7 +2478,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{32}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Event) GetMetadata() *ObjectMeta {
@@ -2465,7 +2520,7 @@ type EventSpec struct {
 
 func (x *EventSpec) Reset() {
 	*x = EventSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[33]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2532,7 @@ func (x *EventSpec) String() string {
 func (*EventSpec) ProtoMessage() {}
 
 func (x *EventSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[33]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2545,7 @@ func (x *EventSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventSpec.ProtoReflect.Descriptor instead.
 func (*EventSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{33}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *EventSpec) GetInvolvedObject() *ObjectReference {
@@ -2560,7 +2615,7 @@ type EventSource struct {
 
 func (x *EventSource) Reset() {
 	*x = EventSource{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[34]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2572,7 +2627,7 @@ func (x *EventSource) String() string {
 func (*EventSource) ProtoMessage() {}
 
 func (x *EventSource) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[34]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2585,7 +2640,7 @@ func (x *EventSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventSource.ProtoReflect.Descriptor instead.
 func (*EventSource) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{34}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *EventSource) GetComponent() string {
@@ -2611,7 +2666,7 @@ type EventStatus struct {
 
 func (x *EventStatus) Reset() {
 	*x = EventStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[35]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2678,7 @@ func (x *EventStatus) String() string {
 func (*EventStatus) ProtoMessage() {}
 
 func (x *EventStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[35]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2691,7 @@ func (x *EventStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventStatus.ProtoReflect.Descriptor instead.
 func (*EventStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{35}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{36}
 }
 
 // ResourceQuota caps what a namespace may hold.
@@ -2651,7 +2706,7 @@ type ResourceQuota struct {
 
 func (x *ResourceQuota) Reset() {
 	*x = ResourceQuota{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[36]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2663,7 +2718,7 @@ func (x *ResourceQuota) String() string {
 func (*ResourceQuota) ProtoMessage() {}
 
 func (x *ResourceQuota) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[36]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2676,7 +2731,7 @@ func (x *ResourceQuota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceQuota.ProtoReflect.Descriptor instead.
 func (*ResourceQuota) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{36}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ResourceQuota) GetMetadata() *ObjectMeta {
@@ -2710,7 +2765,7 @@ type ResourceQuotaSpec struct {
 
 func (x *ResourceQuotaSpec) Reset() {
 	*x = ResourceQuotaSpec{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[37]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2777,7 @@ func (x *ResourceQuotaSpec) String() string {
 func (*ResourceQuotaSpec) ProtoMessage() {}
 
 func (x *ResourceQuotaSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[37]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2790,7 @@ func (x *ResourceQuotaSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceQuotaSpec.ProtoReflect.Descriptor instead.
 func (*ResourceQuotaSpec) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{37}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ResourceQuotaSpec) GetHard() *QuotaResources {
@@ -2760,7 +2815,7 @@ type QuotaResources struct {
 
 func (x *QuotaResources) Reset() {
 	*x = QuotaResources{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[38]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +2827,7 @@ func (x *QuotaResources) String() string {
 func (*QuotaResources) ProtoMessage() {}
 
 func (x *QuotaResources) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[38]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +2840,7 @@ func (x *QuotaResources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaResources.ProtoReflect.Descriptor instead.
 func (*QuotaResources) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{38}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *QuotaResources) GetPods() int64 {
@@ -2827,7 +2882,7 @@ type ResourceQuotaStatus struct {
 
 func (x *ResourceQuotaStatus) Reset() {
 	*x = ResourceQuotaStatus{}
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[39]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2839,7 +2894,7 @@ func (x *ResourceQuotaStatus) String() string {
 func (*ResourceQuotaStatus) ProtoMessage() {}
 
 func (x *ResourceQuotaStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_shoal_v1_cluster_types_proto_msgTypes[39]
+	mi := &file_shoal_v1_cluster_types_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2852,7 +2907,7 @@ func (x *ResourceQuotaStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceQuotaStatus.ProtoReflect.Descriptor instead.
 func (*ResourceQuotaStatus) Descriptor() ([]byte, []int) {
-	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{39}
+	return file_shoal_v1_cluster_types_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ResourceQuotaStatus) GetHard() *QuotaResources {
@@ -2888,7 +2943,7 @@ const file_shoal_v1_cluster_types_proto_rawDesc = "" +
 	"\bNodeSpec\x12$\n" +
 	"\runschedulable\x18\x01 \x01(\bR\runschedulable\x12'\n" +
 	"\x06taints\x18\x02 \x03(\v2\x0f.shoal.v1.TaintR\x06taints\x12\x19\n" +
-	"\bpod_cidr\x18\x03 \x01(\tR\apodCidr\"\x9d\x02\n" +
+	"\bpod_cidr\x18\x03 \x01(\tR\apodCidr\"\xe7\x02\n" +
 	"\n" +
 	"NodeStatus\x123\n" +
 	"\bcapacity\x18\x01 \x01(\v2\x17.shoal.v1.NodeResourcesR\bcapacity\x129\n" +
@@ -2897,7 +2952,11 @@ const file_shoal_v1_cluster_types_proto_rawDesc = "" +
 	"conditions\x18\x03 \x03(\v2\x13.shoal.v1.ConditionR\n" +
 	"conditions\x123\n" +
 	"\taddresses\x18\x04 \x03(\v2\x15.shoal.v1.NodeAddressR\taddresses\x125\n" +
-	"\tnode_info\x18\x05 \x01(\v2\x18.shoal.v1.NodeSystemInfoR\bnodeInfo\"e\n" +
+	"\tnode_info\x18\x05 \x01(\v2\x18.shoal.v1.NodeSystemInfoR\bnodeInfo\x12H\n" +
+	"\x10daemon_endpoints\x18\x06 \x01(\v2\x1d.shoal.v1.NodeDaemonEndpointsR\x0fdaemonEndpoints\"4\n" +
+	"\x13NodeDaemonEndpoints\x12\x1d\n" +
+	"\n" +
+	"agent_port\x18\x01 \x01(\x05R\tagentPort\"e\n" +
 	"\rNodeResources\x12\x1d\n" +
 	"\n" +
 	"cpu_millis\x18\x01 \x01(\x03R\tcpuMillis\x12!\n" +
@@ -3111,7 +3170,7 @@ func file_shoal_v1_cluster_types_proto_rawDescGZIP() []byte {
 }
 
 var file_shoal_v1_cluster_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_shoal_v1_cluster_types_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_shoal_v1_cluster_types_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_shoal_v1_cluster_types_proto_goTypes = []any{
 	(NamespacePhase)(0),             // 0: shoal.v1.NamespacePhase
 	(NodeAddressType)(0),            // 1: shoal.v1.NodeAddressType
@@ -3125,128 +3184,130 @@ var file_shoal_v1_cluster_types_proto_goTypes = []any{
 	(*Node)(nil),                    // 9: shoal.v1.Node
 	(*NodeSpec)(nil),                // 10: shoal.v1.NodeSpec
 	(*NodeStatus)(nil),              // 11: shoal.v1.NodeStatus
-	(*NodeResources)(nil),           // 12: shoal.v1.NodeResources
-	(*NodeAddress)(nil),             // 13: shoal.v1.NodeAddress
-	(*NodeSystemInfo)(nil),          // 14: shoal.v1.NodeSystemInfo
-	(*Service)(nil),                 // 15: shoal.v1.Service
-	(*ServiceSpec)(nil),             // 16: shoal.v1.ServiceSpec
-	(*ServicePort)(nil),             // 17: shoal.v1.ServicePort
-	(*LoadBalancing)(nil),           // 18: shoal.v1.LoadBalancing
-	(*RetryPolicy)(nil),             // 19: shoal.v1.RetryPolicy
-	(*ServiceStatus)(nil),           // 20: shoal.v1.ServiceStatus
-	(*Endpoints)(nil),               // 21: shoal.v1.Endpoints
-	(*EndpointsSpec)(nil),           // 22: shoal.v1.EndpointsSpec
-	(*EndpointAddress)(nil),         // 23: shoal.v1.EndpointAddress
-	(*EndpointPort)(nil),            // 24: shoal.v1.EndpointPort
-	(*EndpointsStatus)(nil),         // 25: shoal.v1.EndpointsStatus
-	(*PodTemplateSpec)(nil),         // 26: shoal.v1.PodTemplateSpec
-	(*ReplicaSet)(nil),              // 27: shoal.v1.ReplicaSet
-	(*ReplicaSetSpec)(nil),          // 28: shoal.v1.ReplicaSetSpec
-	(*ReplicaSetStatus)(nil),        // 29: shoal.v1.ReplicaSetStatus
-	(*Deployment)(nil),              // 30: shoal.v1.Deployment
-	(*DeploymentSpec)(nil),          // 31: shoal.v1.DeploymentSpec
-	(*DeploymentStrategy)(nil),      // 32: shoal.v1.DeploymentStrategy
-	(*RollingUpdateDeployment)(nil), // 33: shoal.v1.RollingUpdateDeployment
-	(*DeploymentStatus)(nil),        // 34: shoal.v1.DeploymentStatus
-	(*Lease)(nil),                   // 35: shoal.v1.Lease
-	(*LeaseSpec)(nil),               // 36: shoal.v1.LeaseSpec
-	(*LeaseStatus)(nil),             // 37: shoal.v1.LeaseStatus
-	(*Event)(nil),                   // 38: shoal.v1.Event
-	(*EventSpec)(nil),               // 39: shoal.v1.EventSpec
-	(*EventSource)(nil),             // 40: shoal.v1.EventSource
-	(*EventStatus)(nil),             // 41: shoal.v1.EventStatus
-	(*ResourceQuota)(nil),           // 42: shoal.v1.ResourceQuota
-	(*ResourceQuotaSpec)(nil),       // 43: shoal.v1.ResourceQuotaSpec
-	(*QuotaResources)(nil),          // 44: shoal.v1.QuotaResources
-	(*ResourceQuotaStatus)(nil),     // 45: shoal.v1.ResourceQuotaStatus
-	nil,                             // 46: shoal.v1.ServiceSpec.SelectorEntry
-	(*ObjectMeta)(nil),              // 47: shoal.v1.ObjectMeta
-	(*Taint)(nil),                   // 48: shoal.v1.Taint
-	(*Condition)(nil),               // 49: shoal.v1.Condition
-	(*durationpb.Duration)(nil),     // 50: google.protobuf.Duration
-	(*IntOrString)(nil),             // 51: shoal.v1.IntOrString
-	(*ObjectReference)(nil),         // 52: shoal.v1.ObjectReference
-	(*PodSpec)(nil),                 // 53: shoal.v1.PodSpec
-	(*LabelSelector)(nil),           // 54: shoal.v1.LabelSelector
-	(*timestamppb.Timestamp)(nil),   // 55: google.protobuf.Timestamp
+	(*NodeDaemonEndpoints)(nil),     // 12: shoal.v1.NodeDaemonEndpoints
+	(*NodeResources)(nil),           // 13: shoal.v1.NodeResources
+	(*NodeAddress)(nil),             // 14: shoal.v1.NodeAddress
+	(*NodeSystemInfo)(nil),          // 15: shoal.v1.NodeSystemInfo
+	(*Service)(nil),                 // 16: shoal.v1.Service
+	(*ServiceSpec)(nil),             // 17: shoal.v1.ServiceSpec
+	(*ServicePort)(nil),             // 18: shoal.v1.ServicePort
+	(*LoadBalancing)(nil),           // 19: shoal.v1.LoadBalancing
+	(*RetryPolicy)(nil),             // 20: shoal.v1.RetryPolicy
+	(*ServiceStatus)(nil),           // 21: shoal.v1.ServiceStatus
+	(*Endpoints)(nil),               // 22: shoal.v1.Endpoints
+	(*EndpointsSpec)(nil),           // 23: shoal.v1.EndpointsSpec
+	(*EndpointAddress)(nil),         // 24: shoal.v1.EndpointAddress
+	(*EndpointPort)(nil),            // 25: shoal.v1.EndpointPort
+	(*EndpointsStatus)(nil),         // 26: shoal.v1.EndpointsStatus
+	(*PodTemplateSpec)(nil),         // 27: shoal.v1.PodTemplateSpec
+	(*ReplicaSet)(nil),              // 28: shoal.v1.ReplicaSet
+	(*ReplicaSetSpec)(nil),          // 29: shoal.v1.ReplicaSetSpec
+	(*ReplicaSetStatus)(nil),        // 30: shoal.v1.ReplicaSetStatus
+	(*Deployment)(nil),              // 31: shoal.v1.Deployment
+	(*DeploymentSpec)(nil),          // 32: shoal.v1.DeploymentSpec
+	(*DeploymentStrategy)(nil),      // 33: shoal.v1.DeploymentStrategy
+	(*RollingUpdateDeployment)(nil), // 34: shoal.v1.RollingUpdateDeployment
+	(*DeploymentStatus)(nil),        // 35: shoal.v1.DeploymentStatus
+	(*Lease)(nil),                   // 36: shoal.v1.Lease
+	(*LeaseSpec)(nil),               // 37: shoal.v1.LeaseSpec
+	(*LeaseStatus)(nil),             // 38: shoal.v1.LeaseStatus
+	(*Event)(nil),                   // 39: shoal.v1.Event
+	(*EventSpec)(nil),               // 40: shoal.v1.EventSpec
+	(*EventSource)(nil),             // 41: shoal.v1.EventSource
+	(*EventStatus)(nil),             // 42: shoal.v1.EventStatus
+	(*ResourceQuota)(nil),           // 43: shoal.v1.ResourceQuota
+	(*ResourceQuotaSpec)(nil),       // 44: shoal.v1.ResourceQuotaSpec
+	(*QuotaResources)(nil),          // 45: shoal.v1.QuotaResources
+	(*ResourceQuotaStatus)(nil),     // 46: shoal.v1.ResourceQuotaStatus
+	nil,                             // 47: shoal.v1.ServiceSpec.SelectorEntry
+	(*ObjectMeta)(nil),              // 48: shoal.v1.ObjectMeta
+	(*Taint)(nil),                   // 49: shoal.v1.Taint
+	(*Condition)(nil),               // 50: shoal.v1.Condition
+	(*durationpb.Duration)(nil),     // 51: google.protobuf.Duration
+	(*IntOrString)(nil),             // 52: shoal.v1.IntOrString
+	(*ObjectReference)(nil),         // 53: shoal.v1.ObjectReference
+	(*PodSpec)(nil),                 // 54: shoal.v1.PodSpec
+	(*LabelSelector)(nil),           // 55: shoal.v1.LabelSelector
+	(*timestamppb.Timestamp)(nil),   // 56: google.protobuf.Timestamp
 }
 var file_shoal_v1_cluster_types_proto_depIdxs = []int32{
-	47, // 0: shoal.v1.Namespace.metadata:type_name -> shoal.v1.ObjectMeta
+	48, // 0: shoal.v1.Namespace.metadata:type_name -> shoal.v1.ObjectMeta
 	7,  // 1: shoal.v1.Namespace.spec:type_name -> shoal.v1.NamespaceSpec
 	8,  // 2: shoal.v1.Namespace.status:type_name -> shoal.v1.NamespaceStatus
 	0,  // 3: shoal.v1.NamespaceStatus.phase:type_name -> shoal.v1.NamespacePhase
-	47, // 4: shoal.v1.Node.metadata:type_name -> shoal.v1.ObjectMeta
+	48, // 4: shoal.v1.Node.metadata:type_name -> shoal.v1.ObjectMeta
 	10, // 5: shoal.v1.Node.spec:type_name -> shoal.v1.NodeSpec
 	11, // 6: shoal.v1.Node.status:type_name -> shoal.v1.NodeStatus
-	48, // 7: shoal.v1.NodeSpec.taints:type_name -> shoal.v1.Taint
-	12, // 8: shoal.v1.NodeStatus.capacity:type_name -> shoal.v1.NodeResources
-	12, // 9: shoal.v1.NodeStatus.allocatable:type_name -> shoal.v1.NodeResources
-	49, // 10: shoal.v1.NodeStatus.conditions:type_name -> shoal.v1.Condition
-	13, // 11: shoal.v1.NodeStatus.addresses:type_name -> shoal.v1.NodeAddress
-	14, // 12: shoal.v1.NodeStatus.node_info:type_name -> shoal.v1.NodeSystemInfo
-	1,  // 13: shoal.v1.NodeAddress.type:type_name -> shoal.v1.NodeAddressType
-	47, // 14: shoal.v1.Service.metadata:type_name -> shoal.v1.ObjectMeta
-	16, // 15: shoal.v1.Service.spec:type_name -> shoal.v1.ServiceSpec
-	20, // 16: shoal.v1.Service.status:type_name -> shoal.v1.ServiceStatus
-	46, // 17: shoal.v1.ServiceSpec.selector:type_name -> shoal.v1.ServiceSpec.SelectorEntry
-	17, // 18: shoal.v1.ServiceSpec.ports:type_name -> shoal.v1.ServicePort
-	18, // 19: shoal.v1.ServiceSpec.load_balancing:type_name -> shoal.v1.LoadBalancing
-	50, // 20: shoal.v1.ServiceSpec.timeout:type_name -> google.protobuf.Duration
-	19, // 21: shoal.v1.ServiceSpec.retry_policy:type_name -> shoal.v1.RetryPolicy
-	51, // 22: shoal.v1.ServicePort.target_port:type_name -> shoal.v1.IntOrString
-	2,  // 23: shoal.v1.ServicePort.protocol:type_name -> shoal.v1.ServiceProtocol
-	3,  // 24: shoal.v1.LoadBalancing.policy:type_name -> shoal.v1.LoadBalancerPolicy
-	50, // 25: shoal.v1.RetryPolicy.per_try_timeout:type_name -> google.protobuf.Duration
-	47, // 26: shoal.v1.Endpoints.metadata:type_name -> shoal.v1.ObjectMeta
-	22, // 27: shoal.v1.Endpoints.spec:type_name -> shoal.v1.EndpointsSpec
-	25, // 28: shoal.v1.Endpoints.status:type_name -> shoal.v1.EndpointsStatus
-	23, // 29: shoal.v1.EndpointsSpec.addresses:type_name -> shoal.v1.EndpointAddress
-	24, // 30: shoal.v1.EndpointsSpec.ports:type_name -> shoal.v1.EndpointPort
-	52, // 31: shoal.v1.EndpointAddress.target_ref:type_name -> shoal.v1.ObjectReference
-	2,  // 32: shoal.v1.EndpointPort.protocol:type_name -> shoal.v1.ServiceProtocol
-	47, // 33: shoal.v1.PodTemplateSpec.metadata:type_name -> shoal.v1.ObjectMeta
-	53, // 34: shoal.v1.PodTemplateSpec.spec:type_name -> shoal.v1.PodSpec
-	47, // 35: shoal.v1.ReplicaSet.metadata:type_name -> shoal.v1.ObjectMeta
-	28, // 36: shoal.v1.ReplicaSet.spec:type_name -> shoal.v1.ReplicaSetSpec
-	29, // 37: shoal.v1.ReplicaSet.status:type_name -> shoal.v1.ReplicaSetStatus
-	54, // 38: shoal.v1.ReplicaSetSpec.selector:type_name -> shoal.v1.LabelSelector
-	26, // 39: shoal.v1.ReplicaSetSpec.template:type_name -> shoal.v1.PodTemplateSpec
-	49, // 40: shoal.v1.ReplicaSetStatus.conditions:type_name -> shoal.v1.Condition
-	47, // 41: shoal.v1.Deployment.metadata:type_name -> shoal.v1.ObjectMeta
-	31, // 42: shoal.v1.Deployment.spec:type_name -> shoal.v1.DeploymentSpec
-	34, // 43: shoal.v1.Deployment.status:type_name -> shoal.v1.DeploymentStatus
-	54, // 44: shoal.v1.DeploymentSpec.selector:type_name -> shoal.v1.LabelSelector
-	26, // 45: shoal.v1.DeploymentSpec.template:type_name -> shoal.v1.PodTemplateSpec
-	32, // 46: shoal.v1.DeploymentSpec.strategy:type_name -> shoal.v1.DeploymentStrategy
-	4,  // 47: shoal.v1.DeploymentStrategy.type:type_name -> shoal.v1.DeploymentStrategyType
-	33, // 48: shoal.v1.DeploymentStrategy.rolling_update:type_name -> shoal.v1.RollingUpdateDeployment
-	51, // 49: shoal.v1.RollingUpdateDeployment.max_unavailable:type_name -> shoal.v1.IntOrString
-	51, // 50: shoal.v1.RollingUpdateDeployment.max_surge:type_name -> shoal.v1.IntOrString
-	49, // 51: shoal.v1.DeploymentStatus.conditions:type_name -> shoal.v1.Condition
-	47, // 52: shoal.v1.Lease.metadata:type_name -> shoal.v1.ObjectMeta
-	36, // 53: shoal.v1.Lease.spec:type_name -> shoal.v1.LeaseSpec
-	37, // 54: shoal.v1.Lease.status:type_name -> shoal.v1.LeaseStatus
-	55, // 55: shoal.v1.LeaseSpec.acquire_time:type_name -> google.protobuf.Timestamp
-	55, // 56: shoal.v1.LeaseSpec.renew_time:type_name -> google.protobuf.Timestamp
-	47, // 57: shoal.v1.Event.metadata:type_name -> shoal.v1.ObjectMeta
-	39, // 58: shoal.v1.Event.spec:type_name -> shoal.v1.EventSpec
-	41, // 59: shoal.v1.Event.status:type_name -> shoal.v1.EventStatus
-	52, // 60: shoal.v1.EventSpec.involved_object:type_name -> shoal.v1.ObjectReference
-	5,  // 61: shoal.v1.EventSpec.type:type_name -> shoal.v1.EventType
-	40, // 62: shoal.v1.EventSpec.source:type_name -> shoal.v1.EventSource
-	55, // 63: shoal.v1.EventSpec.first_timestamp:type_name -> google.protobuf.Timestamp
-	55, // 64: shoal.v1.EventSpec.last_timestamp:type_name -> google.protobuf.Timestamp
-	47, // 65: shoal.v1.ResourceQuota.metadata:type_name -> shoal.v1.ObjectMeta
-	43, // 66: shoal.v1.ResourceQuota.spec:type_name -> shoal.v1.ResourceQuotaSpec
-	45, // 67: shoal.v1.ResourceQuota.status:type_name -> shoal.v1.ResourceQuotaStatus
-	44, // 68: shoal.v1.ResourceQuotaSpec.hard:type_name -> shoal.v1.QuotaResources
-	44, // 69: shoal.v1.ResourceQuotaStatus.hard:type_name -> shoal.v1.QuotaResources
-	44, // 70: shoal.v1.ResourceQuotaStatus.used:type_name -> shoal.v1.QuotaResources
-	71, // [71:71] is the sub-list for method output_type
-	71, // [71:71] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	49, // 7: shoal.v1.NodeSpec.taints:type_name -> shoal.v1.Taint
+	13, // 8: shoal.v1.NodeStatus.capacity:type_name -> shoal.v1.NodeResources
+	13, // 9: shoal.v1.NodeStatus.allocatable:type_name -> shoal.v1.NodeResources
+	50, // 10: shoal.v1.NodeStatus.conditions:type_name -> shoal.v1.Condition
+	14, // 11: shoal.v1.NodeStatus.addresses:type_name -> shoal.v1.NodeAddress
+	15, // 12: shoal.v1.NodeStatus.node_info:type_name -> shoal.v1.NodeSystemInfo
+	12, // 13: shoal.v1.NodeStatus.daemon_endpoints:type_name -> shoal.v1.NodeDaemonEndpoints
+	1,  // 14: shoal.v1.NodeAddress.type:type_name -> shoal.v1.NodeAddressType
+	48, // 15: shoal.v1.Service.metadata:type_name -> shoal.v1.ObjectMeta
+	17, // 16: shoal.v1.Service.spec:type_name -> shoal.v1.ServiceSpec
+	21, // 17: shoal.v1.Service.status:type_name -> shoal.v1.ServiceStatus
+	47, // 18: shoal.v1.ServiceSpec.selector:type_name -> shoal.v1.ServiceSpec.SelectorEntry
+	18, // 19: shoal.v1.ServiceSpec.ports:type_name -> shoal.v1.ServicePort
+	19, // 20: shoal.v1.ServiceSpec.load_balancing:type_name -> shoal.v1.LoadBalancing
+	51, // 21: shoal.v1.ServiceSpec.timeout:type_name -> google.protobuf.Duration
+	20, // 22: shoal.v1.ServiceSpec.retry_policy:type_name -> shoal.v1.RetryPolicy
+	52, // 23: shoal.v1.ServicePort.target_port:type_name -> shoal.v1.IntOrString
+	2,  // 24: shoal.v1.ServicePort.protocol:type_name -> shoal.v1.ServiceProtocol
+	3,  // 25: shoal.v1.LoadBalancing.policy:type_name -> shoal.v1.LoadBalancerPolicy
+	51, // 26: shoal.v1.RetryPolicy.per_try_timeout:type_name -> google.protobuf.Duration
+	48, // 27: shoal.v1.Endpoints.metadata:type_name -> shoal.v1.ObjectMeta
+	23, // 28: shoal.v1.Endpoints.spec:type_name -> shoal.v1.EndpointsSpec
+	26, // 29: shoal.v1.Endpoints.status:type_name -> shoal.v1.EndpointsStatus
+	24, // 30: shoal.v1.EndpointsSpec.addresses:type_name -> shoal.v1.EndpointAddress
+	25, // 31: shoal.v1.EndpointsSpec.ports:type_name -> shoal.v1.EndpointPort
+	53, // 32: shoal.v1.EndpointAddress.target_ref:type_name -> shoal.v1.ObjectReference
+	2,  // 33: shoal.v1.EndpointPort.protocol:type_name -> shoal.v1.ServiceProtocol
+	48, // 34: shoal.v1.PodTemplateSpec.metadata:type_name -> shoal.v1.ObjectMeta
+	54, // 35: shoal.v1.PodTemplateSpec.spec:type_name -> shoal.v1.PodSpec
+	48, // 36: shoal.v1.ReplicaSet.metadata:type_name -> shoal.v1.ObjectMeta
+	29, // 37: shoal.v1.ReplicaSet.spec:type_name -> shoal.v1.ReplicaSetSpec
+	30, // 38: shoal.v1.ReplicaSet.status:type_name -> shoal.v1.ReplicaSetStatus
+	55, // 39: shoal.v1.ReplicaSetSpec.selector:type_name -> shoal.v1.LabelSelector
+	27, // 40: shoal.v1.ReplicaSetSpec.template:type_name -> shoal.v1.PodTemplateSpec
+	50, // 41: shoal.v1.ReplicaSetStatus.conditions:type_name -> shoal.v1.Condition
+	48, // 42: shoal.v1.Deployment.metadata:type_name -> shoal.v1.ObjectMeta
+	32, // 43: shoal.v1.Deployment.spec:type_name -> shoal.v1.DeploymentSpec
+	35, // 44: shoal.v1.Deployment.status:type_name -> shoal.v1.DeploymentStatus
+	55, // 45: shoal.v1.DeploymentSpec.selector:type_name -> shoal.v1.LabelSelector
+	27, // 46: shoal.v1.DeploymentSpec.template:type_name -> shoal.v1.PodTemplateSpec
+	33, // 47: shoal.v1.DeploymentSpec.strategy:type_name -> shoal.v1.DeploymentStrategy
+	4,  // 48: shoal.v1.DeploymentStrategy.type:type_name -> shoal.v1.DeploymentStrategyType
+	34, // 49: shoal.v1.DeploymentStrategy.rolling_update:type_name -> shoal.v1.RollingUpdateDeployment
+	52, // 50: shoal.v1.RollingUpdateDeployment.max_unavailable:type_name -> shoal.v1.IntOrString
+	52, // 51: shoal.v1.RollingUpdateDeployment.max_surge:type_name -> shoal.v1.IntOrString
+	50, // 52: shoal.v1.DeploymentStatus.conditions:type_name -> shoal.v1.Condition
+	48, // 53: shoal.v1.Lease.metadata:type_name -> shoal.v1.ObjectMeta
+	37, // 54: shoal.v1.Lease.spec:type_name -> shoal.v1.LeaseSpec
+	38, // 55: shoal.v1.Lease.status:type_name -> shoal.v1.LeaseStatus
+	56, // 56: shoal.v1.LeaseSpec.acquire_time:type_name -> google.protobuf.Timestamp
+	56, // 57: shoal.v1.LeaseSpec.renew_time:type_name -> google.protobuf.Timestamp
+	48, // 58: shoal.v1.Event.metadata:type_name -> shoal.v1.ObjectMeta
+	40, // 59: shoal.v1.Event.spec:type_name -> shoal.v1.EventSpec
+	42, // 60: shoal.v1.Event.status:type_name -> shoal.v1.EventStatus
+	53, // 61: shoal.v1.EventSpec.involved_object:type_name -> shoal.v1.ObjectReference
+	5,  // 62: shoal.v1.EventSpec.type:type_name -> shoal.v1.EventType
+	41, // 63: shoal.v1.EventSpec.source:type_name -> shoal.v1.EventSource
+	56, // 64: shoal.v1.EventSpec.first_timestamp:type_name -> google.protobuf.Timestamp
+	56, // 65: shoal.v1.EventSpec.last_timestamp:type_name -> google.protobuf.Timestamp
+	48, // 66: shoal.v1.ResourceQuota.metadata:type_name -> shoal.v1.ObjectMeta
+	44, // 67: shoal.v1.ResourceQuota.spec:type_name -> shoal.v1.ResourceQuotaSpec
+	46, // 68: shoal.v1.ResourceQuota.status:type_name -> shoal.v1.ResourceQuotaStatus
+	45, // 69: shoal.v1.ResourceQuotaSpec.hard:type_name -> shoal.v1.QuotaResources
+	45, // 70: shoal.v1.ResourceQuotaStatus.hard:type_name -> shoal.v1.QuotaResources
+	45, // 71: shoal.v1.ResourceQuotaStatus.used:type_name -> shoal.v1.QuotaResources
+	72, // [72:72] is the sub-list for method output_type
+	72, // [72:72] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_shoal_v1_cluster_types_proto_init() }
@@ -3256,16 +3317,16 @@ func file_shoal_v1_cluster_types_proto_init() {
 	}
 	file_shoal_v1_meta_proto_init()
 	file_shoal_v1_pod_types_proto_init()
-	file_shoal_v1_cluster_types_proto_msgTypes[22].OneofWrappers = []any{}
-	file_shoal_v1_cluster_types_proto_msgTypes[25].OneofWrappers = []any{}
-	file_shoal_v1_cluster_types_proto_msgTypes[38].OneofWrappers = []any{}
+	file_shoal_v1_cluster_types_proto_msgTypes[23].OneofWrappers = []any{}
+	file_shoal_v1_cluster_types_proto_msgTypes[26].OneofWrappers = []any{}
+	file_shoal_v1_cluster_types_proto_msgTypes[39].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_shoal_v1_cluster_types_proto_rawDesc), len(file_shoal_v1_cluster_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/cluster_types.proto.
  */
 export const file_shoal_v1_cluster_types: GenFile = /*@__PURE__*/
-  fileDesc("ChxzaG9hbC92MS9jbHVzdGVyX3R5cGVzLnByb3RvEghzaG9hbC52MSKFAQoJTmFtZXNwYWNlEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIlCgRzcGVjGAIgASgLMhcuc2hvYWwudjEuTmFtZXNwYWNlU3BlYxIpCgZzdGF0dXMYAyABKAsyGS5zaG9hbC52MS5OYW1lc3BhY2VTdGF0dXMiDwoNTmFtZXNwYWNlU3BlYyI6Cg9OYW1lc3BhY2VTdGF0dXMSJwoFcGhhc2UYASABKA4yGC5zaG9hbC52MS5OYW1lc3BhY2VQaGFzZSJ2CgROb2RlEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIgCgRzcGVjGAIgASgLMhIuc2hvYWwudjEuTm9kZVNwZWMSJAoGc3RhdHVzGAMgASgLMhQuc2hvYWwudjEuTm9kZVN0YXR1cyJUCghOb2RlU3BlYxIVCg11bnNjaGVkdWxhYmxlGAEgASgIEh8KBnRhaW50cxgCIAMoCzIPLnNob2FsLnYxLlRhaW50EhAKCHBvZF9jaWRyGAMgASgJIuUBCgpOb2RlU3RhdHVzEikKCGNhcGFjaXR5GAEgASgLMhcuc2hvYWwudjEuTm9kZVJlc291cmNlcxIsCgthbGxvY2F0YWJsZRgCIAEoCzIXLnNob2FsLnYxLk5vZGVSZXNvdXJjZXMSJwoKY29uZGl0aW9ucxgDIAMoCzITLnNob2FsLnYxLkNvbmRpdGlvbhIoCglhZGRyZXNzZXMYBCADKAsyFS5zaG9hbC52MS5Ob2RlQWRkcmVzcxIrCglub2RlX2luZm8YBSABKAsyGC5zaG9hbC52MS5Ob2RlU3lzdGVtSW5mbyJHCg1Ob2RlUmVzb3VyY2VzEhIKCmNwdV9taWxsaXMYASABKAMSFAoMbWVtb3J5X2J5dGVzGAIgASgDEgwKBHBvZHMYAyABKAMiRwoLTm9kZUFkZHJlc3MSJwoEdHlwZRgBIAEoDjIZLnNob2FsLnYxLk5vZGVBZGRyZXNzVHlwZRIPCgdhZGRyZXNzGAIgASgJIrgBCg5Ob2RlU3lzdGVtSW5mbxIVCg1hZ2VudF92ZXJzaW9uGAEgASgJEiEKGWNvbnRhaW5lcl9ydW50aW1lX3ZlcnNpb24YAiABKAkSFgoOa2VybmVsX3ZlcnNpb24YAyABKAkSEAoIb3NfaW1hZ2UYBCABKAkSGAoQb3BlcmF0aW5nX3N5c3RlbRgFIAEoCRIUCgxhcmNoaXRlY3R1cmUYBiABKAkSEgoKbWFjaGluZV9pZBgHIAEoCSJ/CgdTZXJ2aWNlEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIjCgRzcGVjGAIgASgLMhUuc2hvYWwudjEuU2VydmljZVNwZWMSJwoGc3RhdHVzGAMgASgLMhcuc2hvYWwudjEuU2VydmljZVN0YXR1cyK5AgoLU2VydmljZVNwZWMSNQoIc2VsZWN0b3IYASADKAsyIy5zaG9hbC52MS5TZXJ2aWNlU3BlYy5TZWxlY3RvckVudHJ5EiQKBXBvcnRzGAIgAygLMhUuc2hvYWwudjEuU2VydmljZVBvcnQSEgoKY2x1c3Rlcl9pcBgDIAEoCRIvCg5sb2FkX2JhbGFuY2luZxgEIAEoCzIXLnNob2FsLnYxLkxvYWRCYWxhbmNpbmcSKgoHdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCgxyZXRyeV9wb2xpY3kYBiABKAsyFS5zaG9hbC52MS5SZXRyeVBvbGljeRovCg1TZWxlY3RvckVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiggEKC1NlcnZpY2VQb3J0EgwKBG5hbWUYASABKAkSDAoEcG9ydBgCIAEoBRIqCgt0YXJnZXRfcG9ydBgDIAEoCzIVLnNob2FsLnYxLkludE9yU3RyaW5nEisKCHByb3RvY29sGAQgASgOMhkuc2hvYWwudjEuU2VydmljZVByb3RvY29sIlIKDUxvYWRCYWxhbmNpbmcSLAoGcG9saWN5GAEgASgOMhwuc2hvYWwudjEuTG9hZEJhbGFuY2VyUG9saWN5EhMKC2hhc2hfaGVhZGVyGAIgASgJImUKC1JldHJ5UG9saWN5EhAKCGF0dGVtcHRzGAEgASgFEjIKD3Blcl90cnlfdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIQCghyZXRyeV9vbhgDIAMoCSIPCg1TZXJ2aWNlU3RhdHVzIoUBCglFbmRwb2ludHMSJgoIbWV0YWRhdGEYASABKAsyFC5zaG9hbC52MS5PYmplY3RNZXRhEiUKBHNwZWMYAiABKAsyFy5zaG9hbC52MS5FbmRwb2ludHNTcGVjEikKBnN0YXR1cxgDIAEoCzIZLnNob2FsLnYxLkVuZHBvaW50c1N0YXR1cyJkCg1FbmRwb2ludHNTcGVjEiwKCWFkZHJlc3NlcxgBIAMoCzIZLnNob2FsLnYxLkVuZHBvaW50QWRkcmVzcxIlCgVwb3J0cxgCIAMoCzIWLnNob2FsLnYxLkVuZHBvaW50UG9ydCKOAQoPRW5kcG9pbnRBZGRyZXNzEgoKAmlwGAEgASgJEhEKCW5vZGVfbmFtZRgCIAEoCRItCgp0YXJnZXRfcmVmGAMgASgLMhkuc2hvYWwudjEuT2JqZWN0UmVmZXJlbmNlEg0KBXJlYWR5GAQgASgIEgwKBHpvbmUYBSABKAkSEAoIaG9zdG5hbWUYBiABKAkiVwoMRW5kcG9pbnRQb3J0EgwKBG5hbWUYASABKAkSDAoEcG9ydBgCIAEoBRIrCghwcm90b2NvbBgDIAEoDjIZLnNob2FsLnYxLlNlcnZpY2VQcm90b2NvbCIRCg9FbmRwb2ludHNTdGF0dXMiWgoPUG9kVGVtcGxhdGVTcGVjEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIfCgRzcGVjGAIgASgLMhEuc2hvYWwudjEuUG9kU3BlYyKIAQoKUmVwbGljYVNldBImCghtZXRhZGF0YRgBIAEoCzIULnNob2FsLnYxLk9iamVjdE1ldGESJgoEc3BlYxgCIAEoCzIYLnNob2FsLnYxLlJlcGxpY2FTZXRTcGVjEioKBnN0YXR1cxgDIAEoCzIaLnNob2FsLnYxLlJlcGxpY2FTZXRTdGF0dXMipwEKDlJlcGxpY2FTZXRTcGVjEhUKCHJlcGxpY2FzGAEgASgFSACIAQESKQoIc2VsZWN0b3IYAiABKAsyFy5zaG9hbC52MS5MYWJlbFNlbGVjdG9yEisKCHRlbXBsYXRlGAMgASgLMhkuc2hvYWwudjEuUG9kVGVtcGxhdGVTcGVjEhkKEW1pbl9yZWFkeV9zZWNvbmRzGAQgASgFQgsKCV9yZXBsaWNhcyK+AQoQUmVwbGljYVNldFN0YXR1cxIQCghyZXBsaWNhcxgBIAEoBRIWCg5yZWFkeV9yZXBsaWNhcxgCIAEoBRIaChJhdmFpbGFibGVfcmVwbGljYXMYAyABKAUSHgoWZnVsbHlfbGFiZWxlZF9yZXBsaWNhcxgEIAEoBRIbChNvYnNlcnZlZF9nZW5lcmF0aW9uGAUgASgDEicKCmNvbmRpdGlvbnMYBiADKAsyEy5zaG9hbC52MS5Db25kaXRpb24iiAEKCkRlcGxveW1lbnQSJgoIbWV0YWRhdGEYASABKAsyFC5zaG9hbC52MS5PYmplY3RNZXRhEiYKBHNwZWMYAiABKAsyGC5zaG9hbC52MS5EZXBsb3ltZW50U3BlYxIqCgZzdGF0dXMYAyABKAsyGi5zaG9hbC52MS5EZXBsb3ltZW50U3RhdHVzIu0CCg5EZXBsb3ltZW50U3BlYxIVCghyZXBsaWNhcxgBIAEoBUgAiAEBEikKCHNlbGVjdG9yGAIgASgLMhcuc2hvYWwudjEuTGFiZWxTZWxlY3RvchIrCgh0ZW1wbGF0ZRgDIAEoCzIZLnNob2FsLnYxLlBvZFRlbXBsYXRlU3BlYxIuCghzdHJhdGVneRgEIAEoCzIcLnNob2FsLnYxLkRlcGxveW1lbnRTdHJhdGVneRIZChFtaW5fcmVhZHlfc2Vjb25kcxgFIAEoBRIjChZyZXZpc2lvbl9oaXN0b3J5X2xpbWl0GAYgASgFSAGIAQESDgoGcGF1c2VkGAcgASgIEiYKGXByb2dyZXNzX2RlYWRsaW5lX3NlY29uZHMYCCABKAVIAogBAUILCglfcmVwbGljYXNCGQoXX3JldmlzaW9uX2hpc3RvcnlfbGltaXRCHAoaX3Byb2dyZXNzX2RlYWRsaW5lX3NlY29uZHMifwoSRGVwbG95bWVudFN0cmF0ZWd5Ei4KBHR5cGUYASABKA4yIC5zaG9hbC52MS5EZXBsb3ltZW50U3RyYXRlZ3lUeXBlEjkKDnJvbGxpbmdfdXBkYXRlGAIgASgLMiEuc2hvYWwudjEuUm9sbGluZ1VwZGF0ZURlcGxveW1lbnQicwoXUm9sbGluZ1VwZGF0ZURlcGxveW1lbnQSLgoPbWF4X3VuYXZhaWxhYmxlGAEgASgLMhUuc2hvYWwudjEuSW50T3JTdHJpbmcSKAoJbWF4X3N1cmdlGAIgASgLMhUuc2hvYWwudjEuSW50T3JTdHJpbmci7wEKEERlcGxveW1lbnRTdGF0dXMSGwoTb2JzZXJ2ZWRfZ2VuZXJhdGlvbhgBIAEoAxIQCghyZXBsaWNhcxgCIAEoBRIYChB1cGRhdGVkX3JlcGxpY2FzGAMgASgFEhYKDnJlYWR5X3JlcGxpY2FzGAQgASgFEhoKEmF2YWlsYWJsZV9yZXBsaWNhcxgFIAEoBRIcChR1bmF2YWlsYWJsZV9yZXBsaWNhcxgGIAEoBRInCgpjb25kaXRpb25zGAcgAygLMhMuc2hvYWwudjEuQ29uZGl0aW9uEhcKD2NvbGxpc2lvbl9jb3VudBgIIAEoBSJ5CgVMZWFzZRImCghtZXRhZGF0YRgBIAEoCzIULnNob2FsLnYxLk9iamVjdE1ldGESIQoEc3BlYxgCIAEoCzITLnNob2FsLnYxLkxlYXNlU3BlYxIlCgZzdGF0dXMYAyABKAsyFS5zaG9hbC52MS5MZWFzZVN0YXR1cyLBAQoJTGVhc2VTcGVjEhcKD2hvbGRlcl9pZGVudGl0eRgBIAEoCRIeChZsZWFzZV9kdXJhdGlvbl9zZWNvbmRzGAIgASgFEjAKDGFjcXVpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmVuZXdfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRbGVhc2VfdHJhbnNpdGlvbnMYBSABKAUiDQoLTGVhc2VTdGF0dXMieQoFRXZlbnQSJgoIbWV0YWRhdGEYASABKAsyFC5zaG9hbC52MS5PYmplY3RNZXRhEiEKBHNwZWMYAiABKAsyEy5zaG9hbC52MS5FdmVudFNwZWMSJQoGc3RhdHVzGAMgASgLMhUuc2hvYWwudjEuRXZlbnRTdGF0dXMiogIKCUV2ZW50U3BlYxIyCg9pbnZvbHZlZF9vYmplY3QYASABKAsyGS5zaG9hbC52MS5PYmplY3RSZWZlcmVuY2USDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSIQoEdHlwZRgEIAEoDjITLnNob2FsLnYxLkV2ZW50VHlwZRINCgVjb3VudBgFIAEoBRIlCgZzb3VyY2UYBiABKAsyFS5zaG9hbC52MS5FdmVudFNvdXJjZRIzCg9maXJzdF90aW1lc3RhbXAYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3RfdGltZXN0YW1wGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIuCgtFdmVudFNvdXJjZRIRCgljb21wb25lbnQYASABKAkSDAoEaG9zdBgCIAEoCSINCgtFdmVudFN0YXR1cyKRAQoNUmVzb3VyY2VRdW90YRImCghtZXRhZGF0YRgBIAEoCzIULnNob2FsLnYxLk9iamVjdE1ldGESKQoEc3BlYxgCIAEoCzIbLnNob2FsLnYxLlJlc291cmNlUXVvdGFTcGVjEi0KBnN0YXR1cxgDIAEoCzIdLnNob2FsLnYxLlJlc291cmNlUXVvdGFTdGF0dXMiOwoRUmVzb3VyY2VRdW90YVNwZWMSJgoEaGFyZBgBIAEoCzIYLnNob2FsLnYxLlF1b3RhUmVzb3VyY2VzIqQBCg5RdW90YVJlc291cmNlcxIRCgRwb2RzGAEgASgDSACIAQESFwoKY3B1X21pbGxpcxgCIAEoA0gBiAEBEhkKDG1lbW9yeV9ieXRlcxgDIAEoA0gCiAEBEhUKCHNlcnZpY2VzGAQgASgDSAOIAQFCBwoFX3BvZHNCDQoLX2NwdV9taWxsaXNCDwoNX21lbW9yeV9ieXRlc0ILCglfc2VydmljZXMiZQoTUmVzb3VyY2VRdW90YVN0YXR1cxImCgRoYXJkGAEgASgLMhguc2hvYWwudjEuUXVvdGFSZXNvdXJjZXMSJgoEdXNlZBgCIAEoCzIYLnNob2FsLnYxLlF1b3RhUmVzb3VyY2VzKm4KDk5hbWVzcGFjZVBoYXNlEh8KG05BTUVTUEFDRV9QSEFTRV9VTlNQRUNJRklFRBAAEhoKFk5BTUVTUEFDRV9QSEFTRV9BQ1RJVkUQARIfChtOQU1FU1BBQ0VfUEhBU0VfVEVSTUlOQVRJTkcQAiqaAQoPTm9kZUFkZHJlc3NUeXBlEiEKHU5PREVfQUREUkVTU19UWVBFX1VOU1BFQ0lGSUVEEAASIQodTk9ERV9BRERSRVNTX1RZUEVfSU5URVJOQUxfSVAQARIhCh1OT0RFX0FERFJFU1NfVFlQRV9FWFRFUk5BTF9JUBACEh4KGk5PREVfQUREUkVTU19UWVBFX0hPU1ROQU1FEAMqgwEKD1NlcnZpY2VQcm90b2NvbBIgChxTRVJWSUNFX1BST1RPQ09MX1VOU1BFQ0lGSUVEEAASGAoUU0VSVklDRV9QUk9UT0NPTF9UQ1AQARIZChVTRVJWSUNFX1BST1RPQ09MX0hUVFAQAhIZChVTRVJWSUNFX1BST1RPQ09MX0dSUEMQAyqsAQoSTG9hZEJhbGFuY2VyUG9saWN5EiQKIExPQURfQkFMQU5DRVJfUE9MSUNZX1VOU1BFQ0lGSUVEEAASJAogTE9BRF9CQUxBTkNFUl9QT0xJQ1lfUk9VTkRfUk9CSU4QARImCiJMT0FEX0JBTEFOQ0VSX1BPTElDWV9MRUFTVF9SRVFVRVNUEAISIgoeTE9BRF9CQUxBTkNFUl9QT0xJQ1lfUklOR19IQVNIEAMqlgEKFkRlcGxveW1lbnRTdHJhdGVneVR5cGUSKAokREVQTE9ZTUVOVF9TVFJBVEVHWV9UWVBFX1VOU1BFQ0lGSUVEEAASKwonREVQTE9ZTUVOVF9TVFJBVEVHWV9UWVBFX1JPTExJTkdfVVBEQVRFEAESJQohREVQTE9ZTUVOVF9TVFJBVEVHWV9UWVBFX1JFQ1JFQVRFEAIqVgoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIVChFFVkVOVF9UWVBFX05PUk1BTBABEhYKEkVWRU5UX1RZUEVfV0FSTklORxACQjRaMmdpdGh1Yi5jb20vc2hvYWxtZXNoL3Nob2FsL2dlbi9nby9zaG9hbC92MTtzaG9hbHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_shoal_v1_meta, file_shoal_v1_pod_types]);
+  fileDesc("ChxzaG9hbC92MS9jbHVzdGVyX3R5cGVzLnByb3RvEghzaG9hbC52MSKFAQoJTmFtZXNwYWNlEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIlCgRzcGVjGAIgASgLMhcuc2hvYWwudjEuTmFtZXNwYWNlU3BlYxIpCgZzdGF0dXMYAyABKAsyGS5zaG9hbC52MS5OYW1lc3BhY2VTdGF0dXMiDwoNTmFtZXNwYWNlU3BlYyI6Cg9OYW1lc3BhY2VTdGF0dXMSJwoFcGhhc2UYASABKA4yGC5zaG9hbC52MS5OYW1lc3BhY2VQaGFzZSJ2CgROb2RlEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIgCgRzcGVjGAIgASgLMhIuc2hvYWwudjEuTm9kZVNwZWMSJAoGc3RhdHVzGAMgASgLMhQuc2hvYWwudjEuTm9kZVN0YXR1cyJUCghOb2RlU3BlYxIVCg11bnNjaGVkdWxhYmxlGAEgASgIEh8KBnRhaW50cxgCIAMoCzIPLnNob2FsLnYxLlRhaW50EhAKCHBvZF9jaWRyGAMgASgJIp4CCgpOb2RlU3RhdHVzEikKCGNhcGFjaXR5GAEgASgLMhcuc2hvYWwudjEuTm9kZVJlc291cmNlcxIsCgthbGxvY2F0YWJsZRgCIAEoCzIXLnNob2FsLnYxLk5vZGVSZXNvdXJjZXMSJwoKY29uZGl0aW9ucxgDIAMoCzITLnNob2FsLnYxLkNvbmRpdGlvbhIoCglhZGRyZXNzZXMYBCADKAsyFS5zaG9hbC52MS5Ob2RlQWRkcmVzcxIrCglub2RlX2luZm8YBSABKAsyGC5zaG9hbC52MS5Ob2RlU3lzdGVtSW5mbxI3ChBkYWVtb25fZW5kcG9pbnRzGAYgASgLMh0uc2hvYWwudjEuTm9kZURhZW1vbkVuZHBvaW50cyIpChNOb2RlRGFlbW9uRW5kcG9pbnRzEhIKCmFnZW50X3BvcnQYASABKAUiRwoNTm9kZVJlc291cmNlcxISCgpjcHVfbWlsbGlzGAEgASgDEhQKDG1lbW9yeV9ieXRlcxgCIAEoAxIMCgRwb2RzGAMgASgDIkcKC05vZGVBZGRyZXNzEicKBHR5cGUYASABKA4yGS5zaG9hbC52MS5Ob2RlQWRkcmVzc1R5cGUSDwoHYWRkcmVzcxgCIAEoCSK4AQoOTm9kZVN5c3RlbUluZm8SFQoNYWdlbnRfdmVyc2lvbhgBIAEoCRIhChljb250YWluZXJfcnVudGltZV92ZXJzaW9uGAIgASgJEhYKDmtlcm5lbF92ZXJzaW9uGAMgASgJEhAKCG9zX2ltYWdlGAQgASgJEhgKEG9wZXJhdGluZ19zeXN0ZW0YBSABKAkSFAoMYXJjaGl0ZWN0dXJlGAYgASgJEhIKCm1hY2hpbmVfaWQYByABKAkifwoHU2VydmljZRImCghtZXRhZGF0YRgBIAEoCzIULnNob2FsLnYxLk9iamVjdE1ldGESIwoEc3BlYxgCIAEoCzIVLnNob2FsLnYxLlNlcnZpY2VTcGVjEicKBnN0YXR1cxgDIAEoCzIXLnNob2FsLnYxLlNlcnZpY2VTdGF0dXMiuQIKC1NlcnZpY2VTcGVjEjUKCHNlbGVjdG9yGAEgAygLMiMuc2hvYWwudjEuU2VydmljZVNwZWMuU2VsZWN0b3JFbnRyeRIkCgVwb3J0cxgCIAMoCzIVLnNob2FsLnYxLlNlcnZpY2VQb3J0EhIKCmNsdXN0ZXJfaXAYAyABKAkSLwoObG9hZF9iYWxhbmNpbmcYBCABKAsyFy5zaG9hbC52MS5Mb2FkQmFsYW5jaW5nEioKB3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoMcmV0cnlfcG9saWN5GAYgASgLMhUuc2hvYWwudjEuUmV0cnlQb2xpY3kaLwoNU2VsZWN0b3JFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoIBCgtTZXJ2aWNlUG9ydBIMCgRuYW1lGAEgASgJEgwKBHBvcnQYAiABKAUSKgoLdGFyZ2V0X3BvcnQYAyABKAsyFS5zaG9hbC52MS5JbnRPclN0cmluZxIrCghwcm90b2NvbBgEIAEoDjIZLnNob2FsLnYxLlNlcnZpY2VQcm90b2NvbCJSCg1Mb2FkQmFsYW5jaW5nEiwKBnBvbGljeRgBIAEoDjIcLnNob2FsLnYxLkxvYWRCYWxhbmNlclBvbGljeRITCgtoYXNoX2hlYWRlchgCIAEoCSJlCgtSZXRyeVBvbGljeRIQCghhdHRlbXB0cxgBIAEoBRIyCg9wZXJfdHJ5X3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIcmV0cnlfb24YAyADKAkiDwoNU2VydmljZVN0YXR1cyKFAQoJRW5kcG9pbnRzEiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIlCgRzcGVjGAIgASgLMhcuc2hvYWwudjEuRW5kcG9pbnRzU3BlYxIpCgZzdGF0dXMYAyABKAsyGS5zaG9hbC52MS5FbmRwb2ludHNTdGF0dXMiZAoNRW5kcG9pbnRzU3BlYxIsCglhZGRyZXNzZXMYASADKAsyGS5zaG9hbC52MS5FbmRwb2ludEFkZHJlc3MSJQoFcG9ydHMYAiADKAsyFi5zaG9hbC52MS5FbmRwb2ludFBvcnQijgEKD0VuZHBvaW50QWRkcmVzcxIKCgJpcBgBIAEoCRIRCglub2RlX25hbWUYAiABKAkSLQoKdGFyZ2V0X3JlZhgDIAEoCzIZLnNob2FsLnYxLk9iamVjdFJlZmVyZW5jZRINCgVyZWFkeRgEIAEoCBIMCgR6b25lGAUgASgJEhAKCGhvc3RuYW1lGAYgASgJIlcKDEVuZHBvaW50UG9ydBIMCgRuYW1lGAEgASgJEgwKBHBvcnQYAiABKAUSKwoIcHJvdG9jb2wYAyABKA4yGS5zaG9hbC52MS5TZXJ2aWNlUHJvdG9jb2wiEQoPRW5kcG9pbnRzU3RhdHVzIloKD1BvZFRlbXBsYXRlU3BlYxImCghtZXRhZGF0YRgBIAEoCzIULnNob2FsLnYxLk9iamVjdE1ldGESHwoEc3BlYxgCIAEoCzIRLnNob2FsLnYxLlBvZFNwZWMiiAEKClJlcGxpY2FTZXQSJgoIbWV0YWRhdGEYASABKAsyFC5zaG9hbC52MS5PYmplY3RNZXRhEiYKBHNwZWMYAiABKAsyGC5zaG9hbC52MS5SZXBsaWNhU2V0U3BlYxIqCgZzdGF0dXMYAyABKAsyGi5zaG9hbC52MS5SZXBsaWNhU2V0U3RhdHVzIqcBCg5SZXBsaWNhU2V0U3BlYxIVCghyZXBsaWNhcxgBIAEoBUgAiAEBEikKCHNlbGVjdG9yGAIgASgLMhcuc2hvYWwudjEuTGFiZWxTZWxlY3RvchIrCgh0ZW1wbGF0ZRgDIAEoCzIZLnNob2FsLnYxLlBvZFRlbXBsYXRlU3BlYxIZChFtaW5fcmVhZHlfc2Vjb25kcxgEIAEoBUILCglfcmVwbGljYXMivgEKEFJlcGxpY2FTZXRTdGF0dXMSEAoIcmVwbGljYXMYASABKAUSFgoOcmVhZHlfcmVwbGljYXMYAiABKAUSGgoSYXZhaWxhYmxlX3JlcGxpY2FzGAMgASgFEh4KFmZ1bGx5X2xhYmVsZWRfcmVwbGljYXMYBCABKAUSGwoTb2JzZXJ2ZWRfZ2VuZXJhdGlvbhgFIAEoAxInCgpjb25kaXRpb25zGAYgAygLMhMuc2hvYWwudjEuQ29uZGl0aW9uIogBCgpEZXBsb3ltZW50EiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRImCgRzcGVjGAIgASgLMhguc2hvYWwudjEuRGVwbG95bWVudFNwZWMSKgoGc3RhdHVzGAMgASgLMhouc2hvYWwudjEuRGVwbG95bWVudFN0YXR1cyLtAgoORGVwbG95bWVudFNwZWMSFQoIcmVwbGljYXMYASABKAVIAIgBARIpCghzZWxlY3RvchgCIAEoCzIXLnNob2FsLnYxLkxhYmVsU2VsZWN0b3ISKwoIdGVtcGxhdGUYAyABKAsyGS5zaG9hbC52MS5Qb2RUZW1wbGF0ZVNwZWMSLgoIc3RyYXRlZ3kYBCABKAsyHC5zaG9hbC52MS5EZXBsb3ltZW50U3RyYXRlZ3kSGQoRbWluX3JlYWR5X3NlY29uZHMYBSABKAUSIwoWcmV2aXNpb25faGlzdG9yeV9saW1pdBgGIAEoBUgBiAEBEg4KBnBhdXNlZBgHIAEoCBImChlwcm9ncmVzc19kZWFkbGluZV9zZWNvbmRzGAggASgFSAKIAQFCCwoJX3JlcGxpY2FzQhkKF19yZXZpc2lvbl9oaXN0b3J5X2xpbWl0QhwKGl9wcm9ncmVzc19kZWFkbGluZV9zZWNvbmRzIn8KEkRlcGxveW1lbnRTdHJhdGVneRIuCgR0eXBlGAEgASgOMiAuc2hvYWwudjEuRGVwbG95bWVudFN0cmF0ZWd5VHlwZRI5Cg5yb2xsaW5nX3VwZGF0ZRgCIAEoCzIhLnNob2FsLnYxLlJvbGxpbmdVcGRhdGVEZXBsb3ltZW50InMKF1JvbGxpbmdVcGRhdGVEZXBsb3ltZW50Ei4KD21heF91bmF2YWlsYWJsZRgBIAEoCzIVLnNob2FsLnYxLkludE9yU3RyaW5nEigKCW1heF9zdXJnZRgCIAEoCzIVLnNob2FsLnYxLkludE9yU3RyaW5nIu8BChBEZXBsb3ltZW50U3RhdHVzEhsKE29ic2VydmVkX2dlbmVyYXRpb24YASABKAMSEAoIcmVwbGljYXMYAiABKAUSGAoQdXBkYXRlZF9yZXBsaWNhcxgDIAEoBRIWCg5yZWFkeV9yZXBsaWNhcxgEIAEoBRIaChJhdmFpbGFibGVfcmVwbGljYXMYBSABKAUSHAoUdW5hdmFpbGFibGVfcmVwbGljYXMYBiABKAUSJwoKY29uZGl0aW9ucxgHIAMoCzITLnNob2FsLnYxLkNvbmRpdGlvbhIXCg9jb2xsaXNpb25fY291bnQYCCABKAUieQoFTGVhc2USJgoIbWV0YWRhdGEYASABKAsyFC5zaG9hbC52MS5PYmplY3RNZXRhEiEKBHNwZWMYAiABKAsyEy5zaG9hbC52MS5MZWFzZVNwZWMSJQoGc3RhdHVzGAMgASgLMhUuc2hvYWwudjEuTGVhc2VTdGF0dXMiwQEKCUxlYXNlU3BlYxIXCg9ob2xkZXJfaWRlbnRpdHkYASABKAkSHgoWbGVhc2VfZHVyYXRpb25fc2Vjb25kcxgCIAEoBRIwCgxhY3F1aXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJlbmV3X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEWxlYXNlX3RyYW5zaXRpb25zGAUgASgFIg0KC0xlYXNlU3RhdHVzInkKBUV2ZW50EiYKCG1ldGFkYXRhGAEgASgLMhQuc2hvYWwudjEuT2JqZWN0TWV0YRIhCgRzcGVjGAIgASgLMhMuc2hvYWwudjEuRXZlbnRTcGVjEiUKBnN0YXR1cxgDIAEoCzIVLnNob2FsLnYxLkV2ZW50U3RhdHVzIqICCglFdmVudFNwZWMSMgoPaW52b2x2ZWRfb2JqZWN0GAEgASgLMhkuc2hvYWwudjEuT2JqZWN0UmVmZXJlbmNlEg4KBnJlYXNvbhgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEiEKBHR5cGUYBCABKA4yEy5zaG9hbC52MS5FdmVudFR5cGUSDQoFY291bnQYBSABKAUSJQoGc291cmNlGAYgASgLMhUuc2hvYWwudjEuRXZlbnRTb3VyY2USMwoPZmlyc3RfdGltZXN0YW1wGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3RpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLgoLRXZlbnRTb3VyY2USEQoJY29tcG9uZW50GAEgASgJEgwKBGhvc3QYAiABKAkiDQoLRXZlbnRTdGF0dXMikQEKDVJlc291cmNlUXVvdGESJgoIbWV0YWRhdGEYASABKAsyFC5zaG9hbC52MS5PYmplY3RNZXRhEikKBHNwZWMYAiABKAsyGy5zaG9hbC52MS5SZXNvdXJjZVF1b3RhU3BlYxItCgZzdGF0dXMYAyABKAsyHS5zaG9hbC52MS5SZXNvdXJjZVF1b3RhU3RhdHVzIjsKEVJlc291cmNlUXVvdGFTcGVjEiYKBGhhcmQYASABKAsyGC5zaG9hbC52MS5RdW90YVJlc291cmNlcyKkAQoOUXVvdGFSZXNvdXJjZXMSEQoEcG9kcxgBIAEoA0gAiAEBEhcKCmNwdV9taWxsaXMYAiABKANIAYgBARIZCgxtZW1vcnlfYnl0ZXMYAyABKANIAogBARIVCghzZXJ2aWNlcxgEIAEoA0gDiAEBQgcKBV9wb2RzQg0KC19jcHVfbWlsbGlzQg8KDV9tZW1vcnlfYnl0ZXNCCwoJX3NlcnZpY2VzImUKE1Jlc291cmNlUXVvdGFTdGF0dXMSJgoEaGFyZBgBIAEoCzIYLnNob2FsLnYxLlF1b3RhUmVzb3VyY2VzEiYKBHVzZWQYAiABKAsyGC5zaG9hbC52MS5RdW90YVJlc291cmNlcypuCg5OYW1lc3BhY2VQaGFzZRIfChtOQU1FU1BBQ0VfUEhBU0VfVU5TUEVDSUZJRUQQABIaChZOQU1FU1BBQ0VfUEhBU0VfQUNUSVZFEAESHwobTkFNRVNQQUNFX1BIQVNFX1RFUk1JTkFUSU5HEAIqmgEKD05vZGVBZGRyZXNzVHlwZRIhCh1OT0RFX0FERFJFU1NfVFlQRV9VTlNQRUNJRklFRBAAEiEKHU5PREVfQUREUkVTU19UWVBFX0lOVEVSTkFMX0lQEAESIQodTk9ERV9BRERSRVNTX1RZUEVfRVhURVJOQUxfSVAQAhIeChpOT0RFX0FERFJFU1NfVFlQRV9IT1NUTkFNRRADKoMBCg9TZXJ2aWNlUHJvdG9jb2wSIAocU0VSVklDRV9QUk9UT0NPTF9VTlNQRUNJRklFRBAAEhgKFFNFUlZJQ0VfUFJPVE9DT0xfVENQEAESGQoVU0VSVklDRV9QUk9UT0NPTF9IVFRQEAISGQoVU0VSVklDRV9QUk9UT0NPTF9HUlBDEAMqrAEKEkxvYWRCYWxhbmNlclBvbGljeRIkCiBMT0FEX0JBTEFOQ0VSX1BPTElDWV9VTlNQRUNJRklFRBAAEiQKIExPQURfQkFMQU5DRVJfUE9MSUNZX1JPVU5EX1JPQklOEAESJgoiTE9BRF9CQUxBTkNFUl9QT0xJQ1lfTEVBU1RfUkVRVUVTVBACEiIKHkxPQURfQkFMQU5DRVJfUE9MSUNZX1JJTkdfSEFTSBADKpYBChZEZXBsb3ltZW50U3RyYXRlZ3lUeXBlEigKJERFUExPWU1FTlRfU1RSQVRFR1lfVFlQRV9VTlNQRUNJRklFRBAAEisKJ0RFUExPWU1FTlRfU1RSQVRFR1lfVFlQRV9ST0xMSU5HX1VQREFURRABEiUKIURFUExPWU1FTlRfU1RSQVRFR1lfVFlQRV9SRUNSRUFURRACKlYKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRRVZFTlRfVFlQRV9OT1JNQUwQARIWChJFVkVOVF9UWVBFX1dBUk5JTkcQAkI0WjJnaXRodWIuY29tL3Nob2FsbWVzaC9zaG9hbC9nZW4vZ28vc2hvYWwvdjE7c2hvYWx2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_shoal_v1_meta, file_shoal_v1_pod_types]);
 
 /**
  * Namespace is a cluster-scoped scope for names.
@@ -177,6 +177,11 @@ export type NodeStatus = Message<"shoal.v1.NodeStatus"> & {
    * @generated from field: shoal.v1.NodeSystemInfo node_info = 5;
    */
   nodeInfo?: NodeSystemInfo | undefined;
+
+  /**
+   * @generated from field: shoal.v1.NodeDaemonEndpoints daemon_endpoints = 6;
+   */
+  daemonEndpoints?: NodeDaemonEndpoints | undefined;
 };
 
 /**
@@ -185,6 +190,28 @@ export type NodeStatus = Message<"shoal.v1.NodeStatus"> & {
  */
 export const NodeStatusSchema: GenMessage<NodeStatus> = /*@__PURE__*/
   messageDesc(file_shoal_v1_cluster_types, 5);
+
+/**
+ * NodeDaemonEndpoints are the ports the node agent serves on the node's
+ * addresses.
+ *
+ * @generated from message shoal.v1.NodeDaemonEndpoints
+ */
+export type NodeDaemonEndpoints = Message<"shoal.v1.NodeDaemonEndpoints"> & {
+  /**
+   * NodeAgentService (pod logs).
+   *
+   * @generated from field: int32 agent_port = 1;
+   */
+  agentPort: number;
+};
+
+/**
+ * Describes the message shoal.v1.NodeDaemonEndpoints.
+ * Use `create(NodeDaemonEndpointsSchema)` to create a new message.
+ */
+export const NodeDaemonEndpointsSchema: GenMessage<NodeDaemonEndpoints> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_cluster_types, 6);
 
 /**
  * NodeResources is a node's size.
@@ -213,7 +240,7 @@ export type NodeResources = Message<"shoal.v1.NodeResources"> & {
  * Use `create(NodeResourcesSchema)` to create a new message.
  */
 export const NodeResourcesSchema: GenMessage<NodeResources> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 6);
+  messageDesc(file_shoal_v1_cluster_types, 7);
 
 /**
  * NodeAddress is one way to reach a node.
@@ -237,7 +264,7 @@ export type NodeAddress = Message<"shoal.v1.NodeAddress"> & {
  * Use `create(NodeAddressSchema)` to create a new message.
  */
 export const NodeAddressSchema: GenMessage<NodeAddress> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 7);
+  messageDesc(file_shoal_v1_cluster_types, 8);
 
 /**
  * NodeSystemInfo describes the software on a node.
@@ -286,7 +313,7 @@ export type NodeSystemInfo = Message<"shoal.v1.NodeSystemInfo"> & {
  * Use `create(NodeSystemInfoSchema)` to create a new message.
  */
 export const NodeSystemInfoSchema: GenMessage<NodeSystemInfo> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 8);
+  messageDesc(file_shoal_v1_cluster_types, 9);
 
 /**
  * Service is a stable name and virtual IP for a set of pods.
@@ -315,7 +342,7 @@ export type Service = Message<"shoal.v1.Service"> & {
  * Use `create(ServiceSchema)` to create a new message.
  */
 export const ServiceSchema: GenMessage<Service> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 9);
+  messageDesc(file_shoal_v1_cluster_types, 10);
 
 /**
  * ServiceSpec selects the pods behind a service and how traffic reaches them.
@@ -367,7 +394,7 @@ export type ServiceSpec = Message<"shoal.v1.ServiceSpec"> & {
  * Use `create(ServiceSpecSchema)` to create a new message.
  */
 export const ServiceSpecSchema: GenMessage<ServiceSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 10);
+  messageDesc(file_shoal_v1_cluster_types, 11);
 
 /**
  * ServicePort maps a service port to a port of the selected pods.
@@ -405,7 +432,7 @@ export type ServicePort = Message<"shoal.v1.ServicePort"> & {
  * Use `create(ServicePortSchema)` to create a new message.
  */
 export const ServicePortSchema: GenMessage<ServicePort> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 11);
+  messageDesc(file_shoal_v1_cluster_types, 12);
 
 /**
  * LoadBalancing is how mesh clients spread requests over endpoints.
@@ -431,7 +458,7 @@ export type LoadBalancing = Message<"shoal.v1.LoadBalancing"> & {
  * Use `create(LoadBalancingSchema)` to create a new message.
  */
 export const LoadBalancingSchema: GenMessage<LoadBalancing> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 12);
+  messageDesc(file_shoal_v1_cluster_types, 13);
 
 /**
  * RetryPolicy retries failed requests in the mesh.
@@ -462,7 +489,7 @@ export type RetryPolicy = Message<"shoal.v1.RetryPolicy"> & {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 13);
+  messageDesc(file_shoal_v1_cluster_types, 14);
 
 /**
  * ServiceStatus is empty; kept so every kind has the same shape.
@@ -477,7 +504,7 @@ export type ServiceStatus = Message<"shoal.v1.ServiceStatus"> & {
  * Use `create(ServiceStatusSchema)` to create a new message.
  */
 export const ServiceStatusSchema: GenMessage<ServiceStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 14);
+  messageDesc(file_shoal_v1_cluster_types, 15);
 
 /**
  * Endpoints lists the addresses behind a service (same name as the service).
@@ -506,7 +533,7 @@ export type Endpoints = Message<"shoal.v1.Endpoints"> & {
  * Use `create(EndpointsSchema)` to create a new message.
  */
 export const EndpointsSchema: GenMessage<Endpoints> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 15);
+  messageDesc(file_shoal_v1_cluster_types, 16);
 
 /**
  * EndpointsSpec is kept by the endpoints controller.
@@ -530,7 +557,7 @@ export type EndpointsSpec = Message<"shoal.v1.EndpointsSpec"> & {
  * Use `create(EndpointsSpecSchema)` to create a new message.
  */
 export const EndpointsSpecSchema: GenMessage<EndpointsSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 16);
+  messageDesc(file_shoal_v1_cluster_types, 17);
 
 /**
  * EndpointAddress is one backend of a service.
@@ -576,7 +603,7 @@ export type EndpointAddress = Message<"shoal.v1.EndpointAddress"> & {
  * Use `create(EndpointAddressSchema)` to create a new message.
  */
 export const EndpointAddressSchema: GenMessage<EndpointAddress> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 17);
+  messageDesc(file_shoal_v1_cluster_types, 18);
 
 /**
  * EndpointPort is a resolved port of a service's endpoints.
@@ -605,7 +632,7 @@ export type EndpointPort = Message<"shoal.v1.EndpointPort"> & {
  * Use `create(EndpointPortSchema)` to create a new message.
  */
 export const EndpointPortSchema: GenMessage<EndpointPort> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 18);
+  messageDesc(file_shoal_v1_cluster_types, 19);
 
 /**
  * EndpointsStatus is empty; kept so every kind has the same shape.
@@ -620,7 +647,7 @@ export type EndpointsStatus = Message<"shoal.v1.EndpointsStatus"> & {
  * Use `create(EndpointsStatusSchema)` to create a new message.
  */
 export const EndpointsStatusSchema: GenMessage<EndpointsStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 19);
+  messageDesc(file_shoal_v1_cluster_types, 20);
 
 /**
  * PodTemplateSpec is the pod a controller stamps out.
@@ -644,7 +671,7 @@ export type PodTemplateSpec = Message<"shoal.v1.PodTemplateSpec"> & {
  * Use `create(PodTemplateSpecSchema)` to create a new message.
  */
 export const PodTemplateSpecSchema: GenMessage<PodTemplateSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 20);
+  messageDesc(file_shoal_v1_cluster_types, 21);
 
 /**
  * ReplicaSet keeps a number of identical pods running.
@@ -673,7 +700,7 @@ export type ReplicaSet = Message<"shoal.v1.ReplicaSet"> & {
  * Use `create(ReplicaSetSchema)` to create a new message.
  */
 export const ReplicaSetSchema: GenMessage<ReplicaSet> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 21);
+  messageDesc(file_shoal_v1_cluster_types, 22);
 
 /**
  * ReplicaSetSpec is the desired pods.
@@ -713,7 +740,7 @@ export type ReplicaSetSpec = Message<"shoal.v1.ReplicaSetSpec"> & {
  * Use `create(ReplicaSetSpecSchema)` to create a new message.
  */
 export const ReplicaSetSpecSchema: GenMessage<ReplicaSetSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 22);
+  messageDesc(file_shoal_v1_cluster_types, 23);
 
 /**
  * ReplicaSetStatus counts the pods a ReplicaSet has.
@@ -757,7 +784,7 @@ export type ReplicaSetStatus = Message<"shoal.v1.ReplicaSetStatus"> & {
  * Use `create(ReplicaSetStatusSchema)` to create a new message.
  */
 export const ReplicaSetStatusSchema: GenMessage<ReplicaSetStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 23);
+  messageDesc(file_shoal_v1_cluster_types, 24);
 
 /**
  * Deployment rolls ReplicaSets forward and back.
@@ -786,7 +813,7 @@ export type Deployment = Message<"shoal.v1.Deployment"> & {
  * Use `create(DeploymentSchema)` to create a new message.
  */
 export const DeploymentSchema: GenMessage<Deployment> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 24);
+  messageDesc(file_shoal_v1_cluster_types, 25);
 
 /**
  * DeploymentSpec is the desired pods and how to change them.
@@ -846,7 +873,7 @@ export type DeploymentSpec = Message<"shoal.v1.DeploymentSpec"> & {
  * Use `create(DeploymentSpecSchema)` to create a new message.
  */
 export const DeploymentSpecSchema: GenMessage<DeploymentSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 25);
+  messageDesc(file_shoal_v1_cluster_types, 26);
 
 /**
  * DeploymentStrategy says how old pods are replaced by new ones.
@@ -870,7 +897,7 @@ export type DeploymentStrategy = Message<"shoal.v1.DeploymentStrategy"> & {
  * Use `create(DeploymentStrategySchema)` to create a new message.
  */
 export const DeploymentStrategySchema: GenMessage<DeploymentStrategy> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 26);
+  messageDesc(file_shoal_v1_cluster_types, 27);
 
 /**
  * RollingUpdateDeployment bounds a rolling update.
@@ -898,7 +925,7 @@ export type RollingUpdateDeployment = Message<"shoal.v1.RollingUpdateDeployment"
  * Use `create(RollingUpdateDeploymentSchema)` to create a new message.
  */
 export const RollingUpdateDeploymentSchema: GenMessage<RollingUpdateDeployment> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 27);
+  messageDesc(file_shoal_v1_cluster_types, 28);
 
 /**
  * DeploymentStatus counts a Deployment's pods.
@@ -954,7 +981,7 @@ export type DeploymentStatus = Message<"shoal.v1.DeploymentStatus"> & {
  * Use `create(DeploymentStatusSchema)` to create a new message.
  */
 export const DeploymentStatusSchema: GenMessage<DeploymentStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 28);
+  messageDesc(file_shoal_v1_cluster_types, 29);
 
 /**
  * Lease is a lock with a holder and an expiry (leader election, node
@@ -984,7 +1011,7 @@ export type Lease = Message<"shoal.v1.Lease"> & {
  * Use `create(LeaseSchema)` to create a new message.
  */
 export const LeaseSchema: GenMessage<Lease> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 29);
+  messageDesc(file_shoal_v1_cluster_types, 30);
 
 /**
  * LeaseSpec says who holds the lease and until when.
@@ -1023,7 +1050,7 @@ export type LeaseSpec = Message<"shoal.v1.LeaseSpec"> & {
  * Use `create(LeaseSpecSchema)` to create a new message.
  */
 export const LeaseSpecSchema: GenMessage<LeaseSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 30);
+  messageDesc(file_shoal_v1_cluster_types, 31);
 
 /**
  * LeaseStatus is empty; kept so every kind has the same shape.
@@ -1038,7 +1065,7 @@ export type LeaseStatus = Message<"shoal.v1.LeaseStatus"> & {
  * Use `create(LeaseStatusSchema)` to create a new message.
  */
 export const LeaseStatusSchema: GenMessage<LeaseStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 31);
+  messageDesc(file_shoal_v1_cluster_types, 32);
 
 /**
  * Event records something that happened to an object.
@@ -1067,7 +1094,7 @@ export type Event = Message<"shoal.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 32);
+  messageDesc(file_shoal_v1_cluster_types, 33);
 
 /**
  * EventSpec is what happened, to what, and how often.
@@ -1123,7 +1150,7 @@ export type EventSpec = Message<"shoal.v1.EventSpec"> & {
  * Use `create(EventSpecSchema)` to create a new message.
  */
 export const EventSpecSchema: GenMessage<EventSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 33);
+  messageDesc(file_shoal_v1_cluster_types, 34);
 
 /**
  * EventSource is the component that reported an event.
@@ -1147,7 +1174,7 @@ export type EventSource = Message<"shoal.v1.EventSource"> & {
  * Use `create(EventSourceSchema)` to create a new message.
  */
 export const EventSourceSchema: GenMessage<EventSource> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 34);
+  messageDesc(file_shoal_v1_cluster_types, 35);
 
 /**
  * EventStatus is empty; kept so every kind has the same shape.
@@ -1162,7 +1189,7 @@ export type EventStatus = Message<"shoal.v1.EventStatus"> & {
  * Use `create(EventStatusSchema)` to create a new message.
  */
 export const EventStatusSchema: GenMessage<EventStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 35);
+  messageDesc(file_shoal_v1_cluster_types, 36);
 
 /**
  * ResourceQuota caps what a namespace may hold.
@@ -1191,7 +1218,7 @@ export type ResourceQuota = Message<"shoal.v1.ResourceQuota"> & {
  * Use `create(ResourceQuotaSchema)` to create a new message.
  */
 export const ResourceQuotaSchema: GenMessage<ResourceQuota> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 36);
+  messageDesc(file_shoal_v1_cluster_types, 37);
 
 /**
  * ResourceQuotaSpec holds the caps.
@@ -1210,7 +1237,7 @@ export type ResourceQuotaSpec = Message<"shoal.v1.ResourceQuotaSpec"> & {
  * Use `create(ResourceQuotaSpecSchema)` to create a new message.
  */
 export const ResourceQuotaSpecSchema: GenMessage<ResourceQuotaSpec> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 37);
+  messageDesc(file_shoal_v1_cluster_types, 38);
 
 /**
  * QuotaResources is an amount per quota-tracked resource; unset means no cap.
@@ -1248,7 +1275,7 @@ export type QuotaResources = Message<"shoal.v1.QuotaResources"> & {
  * Use `create(QuotaResourcesSchema)` to create a new message.
  */
 export const QuotaResourcesSchema: GenMessage<QuotaResources> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 38);
+  messageDesc(file_shoal_v1_cluster_types, 39);
 
 /**
  * ResourceQuotaStatus is the caps in force and what is used.
@@ -1272,7 +1299,7 @@ export type ResourceQuotaStatus = Message<"shoal.v1.ResourceQuotaStatus"> & {
  * Use `create(ResourceQuotaStatusSchema)` to create a new message.
  */
 export const ResourceQuotaStatusSchema: GenMessage<ResourceQuotaStatus> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_cluster_types, 39);
+  messageDesc(file_shoal_v1_cluster_types, 40);
 
 /**
  * NamespacePhase is ACTIVE until deletion is requested.
