@@ -117,15 +117,6 @@ func (r *Resource[T]) objectField(m protoreflect.Message) protoreflect.FieldDesc
 	return nil
 }
 
-func (r *Resource[T]) withObject(method string, obj T) (protoreflect.Message, error) {
-	req, err := r.request(method)
-	if err != nil {
-		return nil, err
-	}
-	req.Set(r.objectField(req), protoreflect.ValueOfMessage(obj.ProtoReflect()))
-	return req, nil
-}
-
 func (r *Resource[T]) invokeObject(ctx context.Context, method string, req protoreflect.Message, opts []grpc.CallOption) (T, error) {
 	out := r.newObject()
 	if err := r.conn.Invoke(ctx, r.kind.FullMethod(method), req.Interface(), out, opts...); err != nil {
@@ -137,12 +128,7 @@ func (r *Resource[T]) invokeObject(ctx context.Context, method string, req proto
 
 // Create stores a new object and returns it as stored.
 func (r *Resource[T]) Create(ctx context.Context, obj T, opts ...grpc.CallOption) (T, error) {
-	req, err := r.withObject(r.kind.CreateMethod(), obj)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return r.invokeObject(ctx, r.kind.CreateMethod(), req, opts)
+	return r.write(ctx, r.kind.CreateMethod(), obj, opts)
 }
 
 // Get reads one object. namespace is ignored for cluster-scoped kinds.
@@ -159,22 +145,23 @@ func (r *Resource[T]) Get(ctx context.Context, namespace, name string, opts ...g
 
 // Update replaces metadata and spec (status is kept by the server).
 func (r *Resource[T]) Update(ctx context.Context, obj T, opts ...grpc.CallOption) (T, error) {
-	req, err := r.withObject(r.kind.UpdateMethod(), obj)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return r.invokeObject(ctx, r.kind.UpdateMethod(), req, opts)
+	return r.write(ctx, r.kind.UpdateMethod(), obj, opts)
 }
 
 // UpdateStatus replaces status only.
 func (r *Resource[T]) UpdateStatus(ctx context.Context, obj T, opts ...grpc.CallOption) (T, error) {
-	req, err := r.withObject(r.kind.UpdateStatusMethod(), obj)
+	return r.write(ctx, r.kind.UpdateStatusMethod(), obj, opts)
+}
+
+// write sends obj in the request of a Create/Update/UpdateStatus method.
+func (r *Resource[T]) write(ctx context.Context, method string, obj T, opts []grpc.CallOption) (T, error) {
+	req, err := r.request(method)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	return r.invokeObject(ctx, r.kind.UpdateStatusMethod(), req, opts)
+	req.Set(r.objectField(req), protoreflect.ValueOfMessage(obj.ProtoReflect()))
+	return r.invokeObject(ctx, method, req, opts)
 }
 
 // Delete deletes (or marks for deletion) one object and returns its last

@@ -26,16 +26,7 @@ func validateServiceSpec(spec *shoalv1.ServiceSpec, p *field.Path) field.ErrorLi
 	portKeys := map[string]bool{}
 	for i, port := range ports {
 		pp := p.Child("ports").Index(i)
-		switch name := port.GetName(); {
-		case name == "" && len(ports) > 1:
-			errs = append(errs, field.Required(pp.Child("name"), "required when there is more than one port"))
-		case name == "":
-		case names[name]:
-			errs = append(errs, field.Duplicate(pp.Child("name"), name))
-		default:
-			errs = append(errs, checkName(isLabel, name, pp.Child("name"))...)
-			names[name] = true
-		}
+		errs = append(errs, portName(port.GetName(), len(ports) > 1, names, pp.Child("name"))...)
 		if n := port.GetPort(); n < 1 || n > 65535 {
 			errs = append(errs, field.Invalid(pp.Child("port"), n, portRange))
 		} else {
@@ -118,19 +109,25 @@ func validateEndpointsSpec(spec *shoalv1.EndpointsSpec, p *field.Path) field.Err
 	names := map[string]bool{}
 	for i, port := range ports {
 		pp := p.Child("ports").Index(i)
-		switch name := port.GetName(); {
-		case name == "" && len(ports) > 1:
-			errs = append(errs, field.Required(pp.Child("name"), "required when there is more than one port"))
-		case name == "":
-		case names[name]:
-			errs = append(errs, field.Duplicate(pp.Child("name"), name))
-		default:
-			errs = append(errs, checkName(isLabel, name, pp.Child("name"))...)
-			names[name] = true
-		}
+		errs = append(errs, portName(port.GetName(), len(ports) > 1, names, pp.Child("name"))...)
 		if n := port.GetPort(); n < 1 || n > 65535 {
 			errs = append(errs, field.Invalid(pp.Child("port"), n, portRange))
 		}
 	}
 	return errs
+}
+
+// portName checks a service or endpoints port name: a DNS label, unique,
+// and required when there are several ports.
+func portName(name string, several bool, seen map[string]bool, p *field.Path) field.ErrorList {
+	switch {
+	case name == "" && several:
+		return field.ErrorList{field.Required(p, "required when there is more than one port")}
+	case name == "":
+		return nil
+	case seen[name]:
+		return field.ErrorList{field.Duplicate(p, name)}
+	}
+	seen[name] = true
+	return checkName(isLabel, name, p)
 }
