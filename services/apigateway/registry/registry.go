@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/sdk/go/selector"
 	"github.com/shoalmesh/shoal/services/apigateway/defaults"
@@ -177,6 +178,7 @@ func (r *Registry) Create(ctx context.Context, kind string, in kinds.Object) (ki
 	m.ResourceVersion = ""
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil
+	recordTrace(ctx, m)
 	if res.strategy.prepareCreate != nil {
 		res.strategy.prepareCreate(obj, now)
 	}
@@ -308,6 +310,7 @@ func (r *Registry) Update(ctx context.Context, kind string, in kinds.Object) (ki
 		}
 		if !proto.Equal(kinds.Spec(cur).Interface(), kinds.Spec(next).Interface()) {
 			nm.Generation++
+			recordTrace(ctx, nm)
 		}
 		if r.finished(res, next) {
 			return storage.Mutation{Delete: true, DeleteKeys: releaseKeys(cur)}, nil
@@ -447,6 +450,7 @@ func (r *Registry) BindPod(ctx context.Context, namespace, name, node, uid strin
 			p.Spec = &shoalv1.PodSpec{}
 		}
 		p.Spec.NodeName = node
+		recordTrace(ctx, p.Metadata)
 		if p.Status == nil {
 			p.Status = &shoalv1.PodStatus{}
 		}
@@ -454,6 +458,17 @@ func (r *Registry) BindPod(ctx context.Context, namespace, name, node, uid strin
 		return storage.Mutation{Object: p}, nil
 	})
 	return out, fromStorage(err, "Pod", namespace, name)
+}
+
+// recordTrace notes on the object the trace of the request that changed
+// its spec, so the components that act on the change continue that trace.
+func recordTrace(ctx context.Context, m *shoalv1.ObjectMeta) {
+	if tp := observability.TraceParent(ctx); tp != "" {
+		if m.Annotations == nil {
+			m.Annotations = map[string]string{}
+		}
+		m.Annotations[observability.TraceAnnotation] = tp
+	}
 }
 
 func setCondition(st *shoalv1.PodStatus, c *shoalv1.Condition) {
