@@ -38,6 +38,7 @@ type Observability struct {
 	exporter      sdktrace.SpanExporter // nil when spans are not exported
 	serverMetrics *serverMetrics
 	clientMetrics *clientMetrics
+	fluent        *FluentSink // nil without FluentdAddress
 
 	mu      sync.Mutex
 	closed  bool
@@ -62,15 +63,26 @@ func Setup(ctx context.Context, cfg Config, logOut io.Writer) (*Observability, e
 	if logOut == nil {
 		logOut = os.Stderr
 	}
+	reg, sm, cm := newRegistry()
+	var fluentSink *FluentSink
+	if cfg.FluentdAddress != "" {
+		var err error
+		if fluentSink, err = NewFluentSink(cfg.FluentdAddress, reg); err != nil {
+			return nil, err
+		}
+		logOut = io.MultiWriter(logOut, fluentLogWriter{sink: fluentSink, tag: "shoal." + cfg.Service})
+	}
 	logger := newLogger(logOut, cfg.Service, level)
 
 	export := decideExport(os.Getenv)
 	logExportWarnings(logger, export)
 	tp, exp, err := newTracerProvider(ctx, cfg, export.enabled)
 	if err != nil {
+		if fluentSink != nil {
+			fluentSink.Close()
+		}
 		return nil, err
 	}
-	reg, sm, cm := newRegistry()
 	logger.Debug("observability ready", "trace_export", export.enabled, "trace_sample_ratio", cfg.TraceSampleRatio)
 
 	return &Observability{
@@ -83,6 +95,7 @@ func Setup(ctx context.Context, cfg Config, logOut io.Writer) (*Observability, e
 		exporter:       exp,
 		serverMetrics:  sm,
 		clientMetrics:  cm,
+		fluent:         fluentSink,
 		stop:           make(chan struct{}),
 	}, nil
 }
@@ -110,6 +123,13 @@ func (o *Observability) shutdown(ctx context.Context) error {
 	close(o.stop)
 
 	var errs []error
+	if o.fluent != nil {
+		// Records still queued for an unreachable Fluentd are dropped:
+		// shutdown must stay bounded.
+		if err := o.fluent.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("observability: closing fluentd sink: %w", err))
+		}
+	}
 	if err := o.tp.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("observability: stopping tracer provider: %w", err))
 	}
