@@ -245,9 +245,19 @@ func releaseKeys(obj kinds.Object) []string {
 	return nil
 }
 
-// namespaceOpen checks that a namespace exists and takes new objects.
+// namespaceOpen checks that a namespace exists and takes new objects. The
+// watch cache answers the common case without a round trip to etcd; a
+// namespace the cache has not seen yet (created a moment ago) is read from
+// etcd, so "create namespace, then create in it" never fails.
 func (r *Registry) namespaceOpen(ctx context.Context, name string) error {
-	ns, err := r.resources["Namespace"].store.Get(ctx, "", name)
+	nsRes := r.resources["Namespace"]
+	if cached, ok := nsRes.cache.Get("", name); ok {
+		if cached.(*shoalv1.Namespace).GetStatus().GetPhase() == shoalv1.NamespacePhase_NAMESPACE_PHASE_TERMINATING {
+			return precondition("namespace %q is being terminated: no new objects", name)
+		}
+		return nil
+	}
+	ns, err := nsRes.store.Get(ctx, "", name)
 	if errors.Is(err, storage.ErrNotFound) {
 		return &Error{Reason: ReasonNotFound, Message: fmt.Sprintf("namespace %q not found", name), cause: err}
 	}
@@ -418,6 +428,13 @@ func (r *Registry) Delete(ctx context.Context, kind, namespace, name string, opt
 		}
 		return storage.Mutation{Object: cur}, nil
 	})
+	if err == nil && kind == "Namespace" {
+		// Creates check namespaces in the watch cache: let it see the
+		// Terminating phase before answering, so no create through this
+		// gateway slips into a namespace after its delete returned.
+		rv, _ := storage.ParseResourceVersion(out.GetMetadata().GetResourceVersion())
+		_ = res.cache.WaitFresh(ctx, rv)
+	}
 	return out, fromStorage(err, kind, namespace, name)
 }
 

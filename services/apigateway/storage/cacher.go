@@ -99,6 +99,18 @@ func (c *Cacher) Revision() int64 {
 	return c.rev
 }
 
+// Get returns the cached object at key, as of the cache's revision (which
+// may trail etcd by a few milliseconds).
+func (c *Cacher) Get(namespace, name string) (kinds.Object, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.tree.Get(&entry{key: c.store.Key(namespace, name)})
+	if !ok {
+		return nil, false
+	}
+	return e.obj, true
+}
+
 // Run lists and watches etcd until ctx ends, relisting after any failure.
 func (c *Cacher) Run(ctx context.Context) {
 	defer close(c.stopped)
@@ -236,6 +248,10 @@ func (c *Cacher) requestProgress(force bool) {
 		_ = w.RequestProgress(ctx)
 	}
 }
+
+// WaitFresh waits until the cache has reached rev (ErrTooNew after
+// FreshnessTimeout).
+func (c *Cacher) WaitFresh(ctx context.Context, rev int64) error { return c.waitFresh(ctx, rev) }
 
 // waitFresh waits until the cache has reached rev.
 func (c *Cacher) waitFresh(ctx context.Context, rev int64) error {

@@ -71,7 +71,8 @@ func mapErr(err error) error {
 }
 
 // Create writes a new object, with its side keys, only if none of the keys
-// exists. It returns the object as stored.
+// exists. It returns obj itself with its resource version set: the caller
+// must not change obj afterwards.
 func (s *Store) Create(ctx context.Context, obj kinds.Object, side []SideKey) (kinds.Object, error) {
 	m := kinds.Meta(obj)
 	key := s.Key(m.GetNamespace(), m.GetName())
@@ -102,7 +103,9 @@ func (s *Store) Create(ctx context.Context, obj kinds.Object, side []SideKey) (k
 		}
 		return nil, ErrConflict
 	}
-	return decode(s.kind, data, resp.Header.Revision)
+	// obj is what was written: hand it back rather than decoding the bytes.
+	m.ResourceVersion = strconv.FormatInt(resp.Header.Revision, 10)
+	return obj, nil
 }
 
 // Get reads one object from etcd (a linearizable read).
