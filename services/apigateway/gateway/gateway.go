@@ -143,6 +143,11 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (g
 		return g, fmt.Errorf("gateway: etcd client: %w", err)
 	}
 	cc := storage.DefaultCacherConfig()
+	if obs.Registry != nil {
+		if cc.Metrics, err = storage.NewMetrics(obs.Registry); err != nil {
+			return g, err
+		}
+	}
 	cc.Capacity = cfg.WatchCacheSize
 	cc.BookmarkInterval = cfg.BookmarkInterval
 	g.reg, err = registry.New(g.cli, registry.Config{ServiceCIDR: cfg.ServiceCIDR, Cacher: cc, Logger: log})

@@ -72,7 +72,7 @@ func New(cli *clientv3.Client, cfg Config) (*Registry, error) {
 	r := &Registry{resources: map[string]*resource{}, ips: ips, now: cfg.Now, log: cfg.Logger}
 	strategies := strategies()
 	for _, k := range kinds.All() {
-		st := storage.NewStore(cli, k)
+		st := storage.NewStore(cli, k, cfg.Cacher.Metrics)
 		r.resources[k.Name] = &resource{kind: k, store: st, cache: storage.NewCacher(st, cfg.Cacher), strategy: strategies[k.Name]}
 	}
 	return r, nil

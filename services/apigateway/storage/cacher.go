@@ -31,6 +31,7 @@ type CacherConfig struct {
 	// the revision it needs before it reads etcd instead.
 	FreshnessTimeout time.Duration
 	Logger           *slog.Logger
+	Metrics          *Metrics
 }
 
 // DefaultCacherConfig returns the defaults.
@@ -204,6 +205,7 @@ func (c *Cacher) apply(resp clientv3.WatchResponse) error {
 			decoded[i] = obj
 		}
 	}
+	seen := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, ev := range resp.Events {
@@ -212,7 +214,7 @@ func (c *Cacher) apply(resp clientv3.WatchResponse) error {
 		var e *Event
 		switch ev.Type {
 		case mvccpb.PUT:
-			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, Object: decoded[i], Rev: ev.Kv.ModRevision}
+			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, Object: decoded[i], Rev: ev.Kv.ModRevision, Seen: seen}
 			if had {
 				e.Type = shoalv1.WatchEventType_WATCH_EVENT_TYPE_MODIFIED
 				e.Prev = old.obj
@@ -224,7 +226,7 @@ func (c *Cacher) apply(resp clientv3.WatchResponse) error {
 			}
 			last := proto.Clone(old.obj).(kinds.Object)
 			kinds.Meta(last).ResourceVersion = strconv.FormatInt(ev.Kv.ModRevision, 10)
-			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_DELETED, Object: last, Prev: old.obj, Rev: ev.Kv.ModRevision}
+			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_DELETED, Object: last, Prev: old.obj, Rev: ev.Kv.ModRevision, Seen: seen}
 			c.tree.Delete(&entry{key: key})
 		}
 		c.ring.add(e)
@@ -407,6 +409,7 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 				if err := send(typ, obj); err != nil {
 					return err
 				}
+				c.cfg.Metrics.observeDelivery(c.store.kind.Name, ev.Seen)
 			}
 			pos = ev.Rev
 		}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"sort"
+	"time"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
@@ -16,6 +17,8 @@ type Event struct {
 	// Prev is the state before (nil for ADDED).
 	Prev kinds.Object
 	Rev  int64
+	// Seen is when the cache received the change (zero for replays).
+	Seen time.Time
 }
 
 // ring is a bounded, revision-ordered history of events. Every event with a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -18,14 +19,15 @@ const RegistryPrefix = "/shoal/registry/"
 
 // Store is the etcd storage of one kind.
 type Store struct {
-	cli    *clientv3.Client
-	kind   kinds.Kind
-	prefix string
+	cli     *clientv3.Client
+	kind    kinds.Kind
+	prefix  string
+	metrics *Metrics
 }
 
-// NewStore returns the store of kind over cli.
-func NewStore(cli *clientv3.Client, kind kinds.Kind) *Store {
-	return &Store{cli: cli, kind: kind, prefix: RegistryPrefix + kind.Resource + "/"}
+// NewStore returns the store of kind over cli; metrics may be nil.
+func NewStore(cli *clientv3.Client, kind kinds.Kind, metrics *Metrics) *Store {
+	return &Store{cli: cli, kind: kind, prefix: RegistryPrefix + kind.Resource + "/", metrics: metrics}
 }
 
 // Kind is the kind this store holds.
@@ -88,7 +90,9 @@ func (s *Store) Create(ctx context.Context, obj kinds.Object, side []SideKey) (k
 		puts = append(puts, clientv3.OpPut(sk.Key, sk.Value))
 		gets = append(gets, clientv3.OpGet(sk.Key, clientv3.WithCountOnly()))
 	}
+	start := time.Now()
 	resp, err := s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(gets...).Commit()
+	s.metrics.observeEtcd("create", s.kind.Name, start)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -110,7 +114,9 @@ func (s *Store) Create(ctx context.Context, obj kinds.Object, side []SideKey) (k
 
 // Get reads one object from etcd (a linearizable read).
 func (s *Store) Get(ctx context.Context, namespace, name string) (kinds.Object, error) {
+	start := time.Now()
 	resp, err := s.cli.Get(ctx, s.Key(namespace, name))
+	s.metrics.observeEtcd("get", s.kind.Name, start)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -141,7 +147,9 @@ type UpdateFunc func(cur kinds.Object) (Mutation, error)
 func (s *Store) Update(ctx context.Context, namespace, name string, expectRV int64, fn UpdateFunc) (kinds.Object, bool, error) {
 	key := s.Key(namespace, name)
 	for attempt := 0; ; attempt++ {
+		start := time.Now()
 		resp, err := s.cli.Get(ctx, key)
+		s.metrics.observeEtcd("get", s.kind.Name, start)
 		if err != nil {
 			return nil, false, mapErr(err)
 		}
@@ -178,7 +186,9 @@ func (s *Store) Update(ctx context.Context, namespace, name string, expectRV int
 			}
 			ops = append(ops, clientv3.OpPut(key, string(data)))
 		}
+		start = time.Now()
 		tresp, err := s.cli.Txn(ctx).If(cmp).Then(ops...).Commit()
+		s.metrics.observeEtcd("update", s.kind.Name, start)
 		if err != nil {
 			return nil, false, mapErr(err)
 		}
@@ -225,7 +235,9 @@ func (s *Store) ListAt(ctx context.Context, prefix string, rev int64, after stri
 		if rev != 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
+		began := time.Now()
 		resp, gerr := s.cli.Get(ctx, start, opts...)
+		s.metrics.observeEtcd("list", s.kind.Name, began)
 		if gerr != nil {
 			return nil, 0, "", false, mapErr(gerr)
 		}
