@@ -10,7 +10,7 @@ GO_TEST_FLAGS ?= -timeout 20m
 
 SERVICES := apigateway
 
-.PHONY: all build proto check-proto check-ts check-go test test-go fuzz run clean node-deps
+.PHONY: all build proto check-proto check-ts check-go check-deploy test test-go fuzz run clean node-deps
 
 all: build
 
@@ -60,8 +60,19 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $(FUZZTIME) ./sdk/go/selector
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFields$$' -fuzztime $(FUZZTIME) ./sdk/go/selector
 
+## check-deploy: every systemd unit in deploy/ passes systemd-analyze verify
+## (checked against the binaries just built).
+check-deploy: build
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	for unit in deploy/*/shoal-*.service; do \
+		svc=$$(basename $$unit .service); svc=$${svc#shoal-}; \
+		sed "s#/usr/local/bin/shoal-$$svc#$(BIN)/$$svc#" $$unit > $$tmp/$$(basename $$unit); \
+		systemd-analyze verify $$tmp/$$(basename $$unit) || exit 1; \
+		echo "systemd-analyze verify $$unit: ok"; \
+	done
+
 ## test: everything CI runs.
-test: check-proto check-ts check-go test-go fuzz
+test: check-proto check-ts check-go check-deploy test-go fuzz
 
 ## run: a local cluster (today: the apigateway with embedded etcd) in the foreground.
 run: build
