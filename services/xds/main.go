@@ -1,0 +1,68 @@
+// Command xds serves Services, Endpoints and Pods as xDS resources over ADS
+// (state-of-the-world and delta) to Envoy sidecars and proxyless gRPC
+// clients. Flags only; the work is in package server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/services/xds/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "xds:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := server.NewConfig()
+	ocfg := observability.NewConfig("xds")
+	fs := flag.NewFlagSet("xds", flag.ContinueOnError)
+	fs.StringVar(&cfg.GatewayAddr, "gateway", cfg.GatewayAddr, "apigateway gRPC address")
+	fs.StringVar(&cfg.Token, "token", cfg.Token, "bearer token for the apigateway (empty when authentication is off)")
+	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "gRPC address serving ADS (SotW and delta) and grpc.health.v1")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "HTTP address of /metrics, /healthz, /debug/config?node=ID and /debug/acks; empty disables it")
+	fs.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce a burst of changes: rebuild this long after its first change")
+	fs.StringVar(&cfg.Resources.Domain, "cluster-domain", cfg.Resources.Domain, "DNS suffix of service names (<svc>.<ns>.svc.<domain>)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
+	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
+	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
+	if err := flagenv.Parse(fs, "SHOAL_XDS", args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer obs.Shutdown(context.Background())
+	srv, err := server.Start(ctx, cfg, obs)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		obs.Logger.Info("shutting down")
+	case err := <-srv.Err():
+		obs.Logger.Error("server failed", "err", err)
+	}
+	return srv.Close()
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
+	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
+	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/sdk/go/client"
+	"github.com/shoalmesh/shoal/sdk/go/informer"
+	"github.com/shoalmesh/shoal/services/xds/resources"
+)
+
+// Server is a running xds service.
+type Server struct {
+	cfg     Config
+	obs     *observability.Observability
+	log     *slog.Logger
+	metrics *metrics
+	caches  *caches
+	streams *streams
+
+	conn      *grpc.ClientConn
+	services  *informer.Informer[*shoalv1.Service]
+	endpoints *informer.Informer[*shoalv1.Endpoints]
+	pods      *informer.Informer[*shoalv1.Pod]
+	nodes     *informer.Informer[*shoalv1.Node]
+
+	// mu guards built, sidecars and sidecarVersion.
+	mu             sync.Mutex
+	built          map[string][]resources.ServicePortResources
+	sidecars       map[string]struct{}
+	sidecarVersion uint64
+
+	dirtyMu   sync.Mutex
+	dirty     map[string]struct{}
+	dirtyPods map[string]struct{}
+	since     time.Time
+	kick      chan struct{}
+
+	grpcServer *grpc.Server
+	health     *health.Server
+	lis        net.Listener
+	admin      *http.Server
+	adminLis   net.Listener
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	serveErr  chan error
+	closeOnce sync.Once
+}
+
+// Start connects to the gateway, waits for the informers to sync, builds
+// every resource and then serves. On error nothing is left running.
+func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("xds: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s = &Server{
+		cfg: cfg, obs: obs, log: obs.Logger, metrics: newMetrics(),
+		built: map[string][]resources.ServicePortResources{}, sidecars: map[string]struct{}{},
+		dirty: map[string]struct{}{}, dirtyPods: map[string]struct{}{}, kick: make(chan struct{}, 1),
+		ctx: runCtx, cancel: cancel, serveErr: make(chan error, 2),
+	}
+	s.caches = newCaches(s.log)
+	s.streams = &streams{s: s, m: map[int64]*stream{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	if obs.Registry != nil {
+		if err := s.metrics.register(obs.Registry, s); err != nil {
+			return s, fmt.Errorf("xds: metrics: %w", err)
+		}
+	}
+
+	var opts []client.Option
+	if cfg.Token != "" {
+		opts = append(opts, client.WithToken(cfg.Token))
+	}
+	opts = append(opts, client.WithDialOptions(obs.DialOptions()...))
+	if s.conn, err = client.Dial(ctx, cfg.GatewayAddr, opts...); err != nil {
+		return s, fmt.Errorf("xds: dialing gateway: %w", err)
+	}
+	s.startInformers(s.conn)
+	for _, synced := range []func(context.Context) bool{s.services.WaitForSync, s.endpoints.WaitForSync, s.pods.WaitForSync, s.nodes.WaitForSync} {
+		if !synced(ctx) {
+			return s, fmt.Errorf("xds: informers not synced: %w", context.Cause(ctx))
+		}
+	}
+	// Build the world once before serving, then rebuild on changes.
+	if svcs, pods, since := s.takeDirty(); len(svcs) > 0 || len(pods) > 0 {
+		s.rebuild(svcs, since)
+	}
+	s.wg.Add(1)
+	go s.loop()
+
+	srvOpts := obs.ServerOptions(nil, nil)
+	srvOpts = append(srvOpts,
+		grpc.MaxConcurrentStreams(1<<20),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	s.grpcServer = grpc.NewServer(srvOpts...)
+	xds := serverv3.NewServer(runCtx, s.caches.mux, s.streams)
+	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(s.grpcServer, xds)
+	listenerservice.RegisterListenerDiscoveryServiceServer(s.grpcServer, xds)
+	routeservice.RegisterRouteDiscoveryServiceServer(s.grpcServer, xds)
+	clusterservice.RegisterClusterDiscoveryServiceServer(s.grpcServer, xds)
+	endpointservice.RegisterEndpointDiscoveryServiceServer(s.grpcServer, xds)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpcServer, s.health)
+
+	if s.lis, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+		return s, fmt.Errorf("xds: %w", err)
+	}
+	if cfg.AdminAddr != "" {
+		if s.adminLis, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			return s, fmt.Errorf("xds: admin: %w", err)
+		}
+		s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := s.admin.Serve(s.adminLis); !errors.Is(err, http.ErrServerClosed) {
+				s.serveErr <- fmt.Errorf("xds: admin: %w", err)
+			}
+		}()
+	}
+	go func() {
+		if err := s.grpcServer.Serve(s.lis); err != nil {
+			s.serveErr <- err
+		}
+	}()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.log.Info("xds serving", "addr", s.lis.Addr().String(), "admin", s.AdminAddr(), "gateway", cfg.GatewayAddr,
+		"services", len(s.services.Keys()), "debounce", cfg.Debounce)
+	return s, nil
+}
+
+// Addr is the ADS (and health) address.
+func (s *Server) Addr() string { return s.lis.Addr().String() }
+
+// AdminAddr is the admin HTTP address ("" when disabled).
+func (s *Server) AdminAddr() string {
+	if s.adminLis == nil {
+		return ""
+	}
+	return s.adminLis.Addr().String()
+}
+
+// Err reports a failure of the gRPC or admin server after Start.
+func (s *Server) Err() <-chan error { return s.serveErr }
+
+// Acks is every open stream's last ACK per type (what /debug/acks serves).
+func (s *Server) Acks() []Ack { return s.streams.acks() }
+
+// Flush applies pending changes now instead of after the debounce (tests).
+func (s *Server) Flush() { s.flush() }
+
+// Close stops the server: health goes NOT_SERVING, the informers and the
+// rebuild loop stop, streams are closed (clients reconnect elsewhere) after
+// at most ShutdownTimeout, then the admin server and the gateway
+// connection are closed. It is idempotent.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		if s.health != nil {
+			s.health.Shutdown()
+		}
+		s.cancel()
+		if s.grpcServer != nil {
+			stopped := make(chan struct{})
+			go func() {
+				s.grpcServer.GracefulStop()
+				close(stopped)
+			}()
+			select {
+			case <-stopped:
+			case <-time.After(s.cfg.ShutdownTimeout):
+				s.grpcServer.Stop()
+				<-stopped
+			}
+		}
+		if s.admin != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+			_ = s.admin.Shutdown(ctx)
+			cancel()
+		}
+		s.wg.Wait()
+		if s.conn != nil {
+			_ = s.conn.Close()
+		}
+	})
+	return nil
+}
