@@ -8,7 +8,7 @@ RUN_DIR ?= $(CURDIR)/.run
 FUZZTIME ?= 10s
 GO_TEST_FLAGS ?= -timeout 20m
 
-SERVICES := apigateway
+SERVICES := apigateway xds
 
 .PHONY: all build proto check-proto check-ts check-go check-deploy test test-go fuzz run clean node-deps
 
