@@ -13,6 +13,7 @@ import (
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/services/apigateway/registry"
+	"github.com/shoalmesh/shoal/services/apigateway/storage"
 )
 
 // Verb is what a method does.
@@ -243,11 +244,19 @@ func (h handler) stream(_ any, ss grpc.ServerStream) error {
 	}
 	ofields := h.out.Descriptor().Fields()
 	typeField, objField := ofields.ByName("type"), ofields.ByNumber(2)
-	send := func(typ shoalv1.WatchEventType, obj kinds.Object) error {
+	encode := func(typ shoalv1.WatchEventType, obj kinds.Object) (any, error) {
 		out := h.out.New()
 		out.Set(typeField, protoreflect.ValueOfEnum(protoreflect.EnumNumber(typ)))
 		out.Set(objField, protoreflect.ValueOfMessage(obj.ProtoReflect()))
-		return ss.SendMsg(out.Interface())
+		b, err := proto.Marshal(out.Interface())
+		return encoded(b), err
+	}
+	send := func(typ shoalv1.WatchEventType, obj kinds.Object, shared *storage.Shared) error {
+		msg, err := shared.Get(typ, func() (any, error) { return encode(typ, obj) })
+		if err != nil {
+			return err
+		}
+		return ss.SendMsg(msg)
 	}
 	err := h.srv.reg.Watch(ss.Context(), h.kind.Name, registry.WatchOptions{
 		Namespace:       str(req, "namespace"),

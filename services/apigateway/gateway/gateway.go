@@ -181,6 +181,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (g
 	authn := &auth.Interceptors{Tokens: tokens, Describe: api.Describe()}
 	opts := obs.ServerOptions([]grpc.UnaryServerInterceptor{authn.Unary}, []grpc.StreamServerInterceptor{authn.Stream})
 	opts = append(opts,
+		api.ServerCodec(),
 		grpc.MaxRecvMsgSize(8<<20),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		// Watches are long streams: allow many per connection.

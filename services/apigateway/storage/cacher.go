@@ -214,7 +214,7 @@ func (c *Cacher) apply(resp clientv3.WatchResponse) error {
 		var e *Event
 		switch ev.Type {
 		case mvccpb.PUT:
-			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, Object: decoded[i], Rev: ev.Kv.ModRevision, Seen: seen}
+			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, Object: decoded[i], Rev: ev.Kv.ModRevision, Seen: seen, Shared: &Shared{}}
 			if had {
 				e.Type = shoalv1.WatchEventType_WATCH_EVENT_TYPE_MODIFIED
 				e.Prev = old.obj
@@ -226,7 +226,7 @@ func (c *Cacher) apply(resp clientv3.WatchResponse) error {
 			}
 			last := proto.Clone(old.obj).(kinds.Object)
 			kinds.Meta(last).ResourceVersion = strconv.FormatInt(ev.Kv.ModRevision, 10)
-			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_DELETED, Object: last, Prev: old.obj, Rev: ev.Kv.ModRevision, Seen: seen}
+			e = &Event{Type: shoalv1.WatchEventType_WATCH_EVENT_TYPE_DELETED, Object: last, Prev: old.obj, Rev: ev.Kv.ModRevision, Seen: seen, Shared: &Shared{}}
 			c.tree.Delete(&entry{key: key})
 		}
 		c.ring.add(e)
@@ -353,8 +353,10 @@ func (c *Cacher) List(ctx context.Context, pred Predicate, rv string, limit int)
 	return items, rev, lastKey, nil
 }
 
-// SendFunc delivers one watch event to a client.
-type SendFunc func(typ shoalv1.WatchEventType, obj kinds.Object) error
+// SendFunc delivers one watch event to a client. shared is the event's
+// per-event cache (nil for events made for one watcher only: initial
+// objects, bookmarks, replays).
+type SendFunc func(typ shoalv1.WatchEventType, obj kinds.Object, shared *Shared) error
 
 // Watch streams matching changes after rv until ctx ends or send fails. rv
 // "" or "0" first sends every matching object as ADDED. With bookmarks, an
@@ -374,13 +376,13 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 			return err
 		}
 		for _, obj := range items {
-			if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, obj); err != nil {
+			if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, obj, nil); err != nil {
 				return err
 			}
 		}
 		pos = rev
 		if bookmarks {
-			if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_BOOKMARK, c.bookmark(pos)); err != nil {
+			if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_BOOKMARK, c.bookmark(pos), nil); err != nil {
 				return err
 			}
 		}
@@ -406,7 +408,7 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 		}
 		for _, ev := range evs {
 			if typ, obj, ok := filterEvent(ev, pred); ok {
-				if err := send(typ, obj); err != nil {
+				if err := send(typ, obj, ev.Shared); err != nil {
 					return err
 				}
 				c.cfg.Metrics.observeDelivery(c.store.kind.Name, ev.Seen)
@@ -421,7 +423,7 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 		case <-notify:
 		case <-tick:
 			if bookmarks && pos > lastBookmark {
-				if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_BOOKMARK, c.bookmark(pos)); err != nil {
+				if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_BOOKMARK, c.bookmark(pos), nil); err != nil {
 					return err
 				}
 				lastBookmark = pos
@@ -530,7 +532,7 @@ func (c *Cacher) replay(ctx context.Context, pos int64, pred Predicate, send Sen
 					}
 				}
 				if typ, obj, ok := filterEvent(e, pred); ok {
-					if err := send(typ, obj); err != nil {
+					if err := send(typ, obj, nil); err != nil {
 						return pos, err
 					}
 				}

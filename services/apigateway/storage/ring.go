@@ -2,6 +2,7 @@ package storage
 
 import (
 	"sort"
+	"sync"
 	"time"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
@@ -19,6 +20,38 @@ type Event struct {
 	Rev  int64
 	// Seen is when the cache received the change (zero for replays).
 	Seen time.Time
+	// Shared caches what the serving layer derives from the event once for
+	// all its watchers (the encoded message).
+	Shared *Shared
+}
+
+// Shared holds per-event results computed by the first watcher that needs
+// them, keyed by event type (a change may reach watchers as ADDED, MODIFIED
+// or DELETED depending on their selectors).
+type Shared struct {
+	mu  sync.Mutex
+	val map[shoalv1.WatchEventType]any
+}
+
+// Get returns the value for typ, computing it with make the first time.
+func (s *Shared) Get(typ shoalv1.WatchEventType, make func() (any, error)) (any, error) {
+	if s == nil {
+		return make()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.val[typ]; ok {
+		return v, nil
+	}
+	v, err := make()
+	if err != nil {
+		return nil, err
+	}
+	if s.val == nil {
+		s.val = map[shoalv1.WatchEventType]any{}
+	}
+	s.val[typ] = v
+	return v, nil
 }
 
 // ring is a bounded, revision-ordered history of events. Every event with a
