@@ -1,0 +1,92 @@
+// Command nodeagent is Shoal's kubelet: it registers its Node, renews its
+// Lease and runs the pods bound to it in containerd. Flags only; the work
+// is in package agent.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/services/nodeagent/agent"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "nodeagent:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg := agent.NewConfig()
+	host, _ := os.Hostname()
+	cfg.NodeName = host
+	ocfg := observability.NewConfig("nodeagent")
+	ocfg.MetricsAddr = "127.0.0.1:9446"
+	fs := flag.NewFlagSet("nodeagent", flag.ContinueOnError)
+	fs.StringVar(&cfg.Gateway, "gateway", cfg.Gateway, "apigateway address")
+	fs.StringVar(&cfg.Token, "token", cfg.Token, "bearer token for the gateway")
+	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "name of this Node")
+	fs.StringVar(&cfg.NodeIP, "node-ip", cfg.NodeIP, "INTERNAL_IP address published for this node (default: source address of the default route)")
+	fs.Int64Var(&cfg.CPUMillis, "cpu-millis", cfg.CPUMillis, "CPU capacity in millicores (0: from the host)")
+	fs.Int64Var(&cfg.MemoryBytes, "memory-bytes", cfg.MemoryBytes, "memory capacity in bytes (0: from the host)")
+	fs.Int64Var(&cfg.MaxPods, "max-pods", cfg.MaxPods, "pod capacity (0: 110)")
+	fs.DurationVar(&cfg.LeaseRenewInterval, "lease-renew-interval", cfg.LeaseRenewInterval, "how often the node Lease is renewed")
+	fs.StringVar(&cfg.ContainerdAddress, "containerd-address", cfg.ContainerdAddress, "containerd socket")
+	fs.StringVar(&cfg.ContainerdNamespace, "containerd-namespace", cfg.ContainerdNamespace, "containerd namespace of this agent")
+	fs.StringVar(&cfg.Snapshotter, "snapshotter", cfg.Snapshotter, "containerd snapshotter")
+	fs.StringVar(&cfg.ImageDir, "image-dir", cfg.ImageDir, "directory of OCI image archives (*.tar) to import")
+	fs.StringVar(&cfg.PauseImage, "pause-image", cfg.PauseImage, "image of the pod sandbox")
+	fs.StringVar(&cfg.StateDir, "state-dir", cfg.StateDir, "agent state: pod volumes, netns pins, IP allocations, FIFOs")
+	fs.StringVar(&cfg.PodCIDR, "pod-cidr", cfg.PodCIDR, "pod IP range of this node")
+	fs.StringVar(&cfg.CNIBinDir, "cni-bin-dir", cfg.CNIBinDir, "CNI plugin binaries")
+	fs.StringVar(&cfg.CNIConfFile, "cni-conf-file", cfg.CNIConfFile, "CNI .conflist to use instead of the generated bridge config")
+	fs.StringVar(&cfg.BridgeName, "bridge-name", cfg.BridgeName, "Linux bridge of the pod network")
+	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "NodeAgentService + grpc health listen address (its port is published)")
+	fs.StringVar(&cfg.LogDir, "log-dir", cfg.LogDir, "container log files")
+	fs.Int64Var(&cfg.LogMaxSize, "log-max-size", cfg.LogMaxSize, "rotate a container log past this many bytes")
+	fs.StringVar(&cfg.FluentdAddress, "fluentd-address", cfg.FluentdAddress, "Fluentd forward address (host:port or unix:///path); empty disables shipping")
+	fs.IntVar(&cfg.FluentdBuffer, "fluentd-buffer", cfg.FluentdBuffer, "log records buffered for Fluentd before dropping")
+	fs.DurationVar(&cfg.BackoffBase, "restart-backoff", cfg.BackoffBase, "first restart back-off (doubles up to --restart-backoff-max)")
+	fs.DurationVar(&cfg.BackoffMax, "restart-backoff-max", cfg.BackoffMax, "longest restart back-off")
+	fs.BoolVar(&cfg.DeleteBridgeOnClose, "delete-bridge-on-exit", cfg.DeleteBridgeOnClose, "delete the pod bridge on exit")
+	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
+	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
+	if err := flagenv.Parse(fs, "SHOAL_NODEAGENT", args); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer obs.Shutdown(context.Background())
+	if _, err := obs.ServeMetrics(ctx); err != nil {
+		return err
+	}
+	a, err := agent.Start(ctx, cfg, obs)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		obs.Logger.Info("shutting down; pods keep running")
+	case err := <-a.Err():
+		obs.Logger.Error("agent failed", "err", err)
+		a.Close()
+		return err
+	}
+	return a.Close()
+}

@@ -1,0 +1,136 @@
+package pods
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/containerd/containerd/v2/client"
+
+	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
+	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
+)
+
+// Adopt rebuilds the state of pods started by an earlier agent process from
+// containerd's labels and re-attaches to their tasks, so that they keep
+// running. A pod whose sandbox is gone is torn down (sync recreates it if
+// the pod still exists). Probes and exit watchers start at the pod's first
+// sync, when its spec is known.
+func (m *Manager) Adopt(ctx context.Context) error {
+	all, err := m.rt.Containers(ctx, runtime.LabelFilter(LabelPodUID, ""))
+	if err != nil {
+		return err
+	}
+	byUID := map[string][]client.Container{}
+	labels := map[string]map[string]string{}
+	for _, c := range all {
+		l, err := c.Labels(m.rt.WithNamespace(ctx))
+		if err != nil {
+			continue
+		}
+		uid := l[LabelPodUID]
+		byUID[uid] = append(byUID[uid], c)
+		labels[c.ID()] = l
+	}
+	for uid, cs := range byUID {
+		var sandbox client.Container
+		for _, c := range cs {
+			if labels[c.ID()][labelRole] == roleSandbox {
+				sandbox = c
+			}
+		}
+		any := labels[cs[0].ID()]
+		st := &podState{key: any[labelNamespace] + "/" + any[labelName], uid: uid,
+			namespace: any[labelNamespace], name: any[labelName], containers: map[string]*ctrState{}}
+		ok := sandbox != nil
+		if ok {
+			l := labels[sandbox.ID()]
+			t, err := m.rt.Attach(ctx, sandbox, nil, nil)
+			if err != nil || isDone(t) || l[labelIP] == "" {
+				ok = false
+			} else {
+				st.sandbox, st.netnsPath, st.ip = t, l[labelNetNS], l[labelIP]
+				st.startTime = created(l)
+			}
+		}
+		if !ok {
+			m.log.Info("tearing down adopted pod without a live sandbox", "pod", st.key, "uid", uid)
+			if sandbox != nil {
+				st.netnsPath = labels[sandbox.ID()][labelNetNS]
+			}
+			if err := m.teardown(ctx, st, 0); err != nil {
+				m.log.Warn("teardown of broken pod", "pod", st.key, "err", err)
+			}
+			continue
+		}
+		if err := m.adoptContainers(ctx, st, cs, labels); err != nil {
+			return err
+		}
+		m.setState(st.key, st)
+		m.log.Info("adopted pod", "pod", st.key, "uid", uid, "containers", len(st.containers))
+	}
+	return nil
+}
+
+func (m *Manager) adoptContainers(ctx context.Context, st *podState, cs []client.Container, labels map[string]map[string]string) error {
+	sort.Slice(cs, func(i, j int) bool {
+		return attemptOf(labels[cs[i].ID()]) > attemptOf(labels[cs[j].ID()])
+	})
+	for _, c := range cs {
+		l := labels[c.ID()]
+		if l[labelRole] != roleContainer {
+			continue
+		}
+		name, attempt := l[labelContainer], attemptOf(l)
+		if _, seen := st.containers[name]; seen {
+			// An older attempt: only the newest matters.
+			_ = m.rt.Remove(ctx, c)
+			continue
+		}
+		w, err := podlogs.Open(m.logPath(st.namespace, st.name, st.uid, name, attempt), m.cfg.LogMaxSize,
+			podlogs.Meta{Namespace: st.namespace, Pod: st.name, Container: name, Node: m.cfg.NodeName}, m.sink)
+		if err != nil {
+			return err
+		}
+		cst := &ctrState{name: name, attempt: attempt, id: c.ID(), log: w, startedAt: created(l),
+			backoff: m.cfg.BackoffBase, adopted: true}
+		t, err := m.rt.Attach(ctx, c, w.Stream("stdout"), w.Stream("stderr"))
+		switch {
+		case errors.Is(err, runtime.ErrNoTask):
+			// Created but never started: start it again.
+			_ = m.rt.Remove(ctx, c)
+			w.Close()
+			cst.log, cst.adopted = nil, false
+		case err != nil:
+			return err
+		default:
+			cst.task = t
+			if isDone(t) {
+				cst.exited, cst.exit = true, t.Exit()
+			}
+		}
+		st.containers[name] = cst
+	}
+	return nil
+}
+
+func isDone(t *runtime.Task) bool {
+	select {
+	case <-t.Exited:
+		return true
+	case <-time.After(200 * time.Millisecond):
+		return false
+	}
+}
+
+func attemptOf(l map[string]string) int {
+	n, _ := strconv.Atoi(l[labelAttempt])
+	return n
+}
+
+func created(l map[string]string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, l[labelCreated])
+	return t
+}

@@ -1,0 +1,305 @@
+package pods
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/containerd/containerd/v2/pkg/oci"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
+	"github.com/shoalmesh/shoal/services/nodeagent/probe"
+	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
+	"github.com/shoalmesh/shoal/services/nodeagent/volumes"
+)
+
+func containerID(uid, name string, attempt int) string {
+	return fmt.Sprintf("%s-%s-%d", uid, name, attempt)
+}
+
+// ensureContainer converges one spec container: start it, leave it running,
+// or restart it per the restart policy once its back-off has passed.
+func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *podState, c *shoalv1.Container) error {
+	st.mu.Lock()
+	cs := st.containers[c.GetName()]
+	if cs == nil {
+		cs = &ctrState{name: c.GetName(), image: c.GetImage(), backoff: m.cfg.BackoffBase}
+		st.containers[c.GetName()] = cs
+	}
+	if cs.adopted {
+		cs.adopted = false
+		t := cs.task
+		cs.hasReadiness = c.GetReadinessProbe() != nil
+		st.mu.Unlock()
+		m.watchContainer(pod, st, cs, c, t)
+		st.mu.Lock()
+	}
+	if cs.running() {
+		st.mu.Unlock()
+		return nil
+	}
+	attempt := cs.attempt
+	if cs.exited {
+		if !shouldRestart(pod.GetSpec().GetRestartPolicy(), cs) {
+			st.mu.Unlock()
+			return nil
+		}
+		if cs.nextStart.IsZero() {
+			// The container ran long enough: forget earlier crashes.
+			if cs.exit.ExitedAt.Sub(cs.startedAt) > 10*m.cfg.BackoffMax {
+				cs.backoff = m.cfg.BackoffBase
+			}
+			cs.nextStart = cs.exit.ExitedAt.Add(cs.backoff)
+			cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+		}
+		attempt = cs.attempt + 1
+	}
+	if time.Now().Before(cs.nextStart) {
+		st.mu.Unlock()
+		return nil
+	}
+	old := cs.task
+	st.mu.Unlock()
+
+	if old != nil {
+		// Keep the old instance's log as "previous"; drop its container.
+		if err := m.rt.Remove(ctx, old.Container); err != nil {
+			return err
+		}
+	}
+	err := m.startContainer(ctx, pod, st, cs, c, attempt)
+	if err != nil {
+		st.mu.Lock()
+		reason := "CreateContainerError"
+		if isImageErr(err) {
+			reason = "ErrImagePull"
+		}
+		cs.waitReason, cs.waitMsg = reason, err.Error()
+		cs.nextStart = time.Now().Add(cs.backoff)
+		cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+		st.mu.Unlock()
+		m.log.Warn("container did not start", "pod", st.key, "container", c.GetName(), "reason", reason, "err", err)
+		return nil // retried after the back-off via nextWake, not the rate limiter
+	}
+	return nil
+}
+
+type imageErr struct{ error }
+
+func (e imageErr) Unwrap() error { return e.error }
+
+func isImageErr(err error) bool {
+	_, ok := err.(imageErr)
+	return ok
+}
+
+func shouldRestart(p shoalv1.RestartPolicy, cs *ctrState) bool {
+	switch p {
+	case shoalv1.RestartPolicy_RESTART_POLICY_NEVER:
+		return false
+	case shoalv1.RestartPolicy_RESTART_POLICY_ON_FAILURE:
+		return cs.exit.Code != 0 || cs.livenessFailed
+	default:
+		return true
+	}
+}
+
+func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podState, cs *ctrState, c *shoalv1.Container, attempt int) error {
+	img, err := m.rt.Image(ctx, c.GetImage())
+	if err != nil {
+		return imageErr{err}
+	}
+	entrypoint, cmd, err := m.rt.ImageCommand(ctx, img)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	paths, netnsPath, ip, sandbox := st.volumes, st.netnsPath, st.ip, st.sandbox
+	st.mu.Unlock()
+	if paths == nil {
+		// Adopted pod: volumes exist; recompute their paths (idempotent).
+		if paths, err = volumes.Setup(m.podDir(st.uid), pod.GetSpec().GetVolumes()); err != nil {
+			return err
+		}
+		st.mu.Lock()
+		st.volumes = paths
+		st.mu.Unlock()
+	}
+	mounts, err := volumes.Mounts(c, paths)
+	if err != nil {
+		return err
+	}
+	id := containerID(st.uid, c.GetName(), attempt)
+	m.removeContainerID(ctx, id)
+	w, err := podlogs.Open(m.logPath(st.namespace, st.name, st.uid, c.GetName(), attempt), m.cfg.LogMaxSize,
+		podlogs.Meta{Namespace: st.namespace, Pod: st.name, Container: c.GetName(), Node: m.cfg.NodeName}, m.sink)
+	if err != nil {
+		return err
+	}
+	labels := m.labels(st, roleContainer)
+	labels[labelContainer] = c.GetName()
+	labels[labelAttempt] = strconv.Itoa(attempt)
+	opts := []oci.SpecOpts{
+		runtime.WithSandboxNamespaces(netnsPath, sandbox.Pid()),
+		runtime.WithArgs(entrypoint, cmd, c.GetCommand(), c.GetArgs()),
+		oci.WithEnv(envOf(pod, c, ip, m.cfg.NodeIP)),
+		oci.WithMounts(mounts),
+		runtime.WithLimits(c.GetResources().GetLimits().GetCpuMillis(), c.GetResources().GetLimits().GetMemoryBytes()),
+	}
+	if c.GetWorkingDir() != "" {
+		opts = append(opts, oci.WithProcessCwd(c.GetWorkingDir()))
+	}
+	ctr, err := m.rt.Create(ctx, id, img, labels, opts...)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	t, err := m.rt.Start(ctx, ctr, w.Stream("stdout"), w.Stream("stderr"))
+	if err != nil {
+		w.Close()
+		_ = m.rt.Remove(ctx, ctr)
+		return err
+	}
+	st.mu.Lock()
+	if cs.exited && cs.task != nil {
+		cs.lastTerm = terminated(cs)
+	}
+	if cs.log != nil {
+		cs.log.Close()
+	}
+	cs.attempt, cs.id, cs.task, cs.log = attempt, id, t, w
+	cs.startedAt, cs.exited, cs.exit = time.Now(), false, runtime.Exit{}
+	cs.waitReason, cs.waitMsg, cs.nextStart, cs.livenessFailed = "", "", time.Time{}, false
+	cs.hasReadiness = c.GetReadinessProbe() != nil
+	cs.ready = false
+	st.mu.Unlock()
+	if attempt >= 2 {
+		// Keep the current and the previous instance's logs only.
+		old := m.logPath(st.namespace, st.name, st.uid, c.GetName(), attempt-2)
+		_ = os.Remove(old)
+		_ = os.Remove(old + ".1")
+	}
+	m.watchContainer(pod, st, cs, c, t)
+	return nil
+}
+
+// watchContainer records the task's exit and runs its probes; both only
+// touch cs under st.mu and enqueue the pod.
+func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c *shoalv1.Container, t *runtime.Task) {
+	pctx, cancel := context.WithCancel(context.Background())
+	st.mu.Lock()
+	cs.stopProbes = cancel
+	st.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		select {
+		case <-t.Exited:
+		case <-m.done:
+			cancel()
+			return
+		}
+		cancel()
+		st.mu.Lock()
+		if cs.task == t {
+			cs.exited, cs.exit, cs.ready = true, t.Exit(), false
+			if cs.exit.ExitedAt.IsZero() {
+				cs.exit.ExitedAt = time.Now()
+			}
+		}
+		st.mu.Unlock()
+		m.q.Add(st.key)
+	}()
+	st.mu.Lock()
+	ip := st.ip
+	st.mu.Unlock()
+	target := probe.Target{IP: ip, Ports: c.GetPorts(), Exec: &execer{m: m, t: t}}
+	if p := c.GetReadinessProbe(); p != nil {
+		go probe.Run(pctx, p, target, false, func(ok bool, err error) {
+			st.mu.Lock()
+			if cs.task == t {
+				cs.ready = ok
+			}
+			st.mu.Unlock()
+			m.q.Add(st.key)
+		})
+	}
+	if p := c.GetLivenessProbe(); p != nil {
+		grace := 30 * time.Second
+		if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
+			grace = time.Duration(*g) * time.Second
+		}
+		go probe.Run(pctx, p, target, true, func(ok bool, err error) {
+			if ok {
+				return
+			}
+			m.log.Info("liveness probe failed, restarting container", "pod", st.key, "container", c.GetName(), "err", err)
+			st.mu.Lock()
+			if cs.task == t {
+				cs.livenessFailed = true
+			}
+			st.mu.Unlock()
+			m.rt.Stop(context.Background(), t, grace)
+		})
+	}
+}
+
+var execSeq atomic.Int64
+
+type execer struct {
+	m *Manager
+	t *runtime.Task
+}
+
+func (e *execer) Exec(ctx context.Context, argv []string) (int, error) {
+	id := fmt.Sprintf("probe-%d", execSeq.Add(1))
+	return e.m.rt.Exec(ctx, e.t.Container, e.t.Task, id, argv, nil)
+}
+
+func envOf(pod *shoalv1.Pod, c *shoalv1.Container, podIP, hostIP string) []string {
+	var env []string
+	for _, e := range c.GetEnv() {
+		v := e.GetValue()
+		if fp := e.GetValueFrom().GetFieldPath(); fp != "" {
+			switch fp {
+			case "metadata.name":
+				v = pod.GetMetadata().GetName()
+			case "metadata.namespace":
+				v = pod.GetMetadata().GetNamespace()
+			case "metadata.uid":
+				v = pod.GetMetadata().GetUid()
+			case "spec.nodeName", "spec.node_name":
+				v = pod.GetSpec().GetNodeName()
+			case "status.podIP", "status.pod_ip":
+				v = podIP
+			case "status.hostIP", "status.host_ip":
+				v = hostIP
+			}
+		}
+		env = append(env, e.GetName()+"="+v)
+	}
+	return env
+}
+
+func terminated(cs *ctrState) *shoalv1.ContainerStateTerminated {
+	reason := "Completed"
+	if cs.exit.Code != 0 {
+		reason = "Error"
+	}
+	if cs.livenessFailed {
+		reason = "LivenessProbeFailed"
+	}
+	msg := ""
+	if cs.exit.Err != nil {
+		msg = cs.exit.Err.Error()
+	}
+	return &shoalv1.ContainerStateTerminated{
+		ExitCode: int32(cs.exit.Code), Reason: reason, Message: msg,
+		StartedAt: tsOf(cs.startedAt), FinishedAt: tsOf(cs.exit.ExitedAt),
+		ContainerId: "containerd://" + cs.id,
+	}
+}

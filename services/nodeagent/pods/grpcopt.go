@@ -1,0 +1,5 @@
+package pods
+
+import "google.golang.org/grpc"
+
+type grpcCallOption = grpc.CallOption

@@ -1,0 +1,276 @@
+package pods
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	kworkqueue "k8s.io/client-go/util/workqueue"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/sdk/go/client"
+	"github.com/shoalmesh/shoal/sdk/go/informer"
+	"github.com/shoalmesh/shoal/sdk/go/kinds"
+	"github.com/shoalmesh/shoal/sdk/go/workqueue"
+	"github.com/shoalmesh/shoal/services/nodeagent/network"
+	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
+	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
+)
+
+// Config tunes the reconciler.
+type Config struct {
+	NodeName string
+	NodeIP   string
+	// PauseImage runs in every sandbox.
+	PauseImage string
+	// PodDir holds per-pod directories (emptyDir volumes).
+	PodDir string
+	// LogDir holds container logs: <ns>_<pod>_<uid>/<container>/<attempt>.log.
+	LogDir     string
+	LogMaxSize int64
+	// BackoffBase and BackoffMax bound the restart back-off (CrashLoopBackOff).
+	BackoffBase, BackoffMax time.Duration
+	Workers                 int
+	// ResyncPeriod re-syncs every pod (status refresh) this often.
+	ResyncPeriod time.Duration
+}
+
+// PodClient is the part of the Pod API the reconciler uses.
+type PodClient interface {
+	UpdateStatus(ctx context.Context, p *shoalv1.Pod, opts ...grpcCallOption) (*shoalv1.Pod, error)
+	Delete(ctx context.Context, namespace, name string, o client.DeleteOptions, opts ...grpcCallOption) (*shoalv1.Pod, error)
+}
+
+// Manager reconciles the node's pods.
+type Manager struct {
+	cfg  Config
+	rt   *runtime.Runtime
+	net  *network.Network
+	api  PodClient
+	inf  *informer.Informer[*shoalv1.Pod]
+	sink podlogs.Sink
+	log  *slog.Logger
+	q    kworkqueue.TypedRateLimitingInterface[string]
+
+	mu     sync.Mutex
+	states map[string]*podState
+	// done is closed when Run returns: watchers of still-running
+	// containers stop (the containers keep running).
+	done chan struct{}
+	// syncs counts finished syncs (tests and metrics).
+	wg sync.WaitGroup
+}
+
+// New returns a reconciler; Run starts it.
+func New(cfg Config, rt *runtime.Runtime, net *network.Network, api PodClient, inf *informer.Informer[*shoalv1.Pod], sink podlogs.Sink, log *slog.Logger) *Manager {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 16
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 10 * time.Second
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 5 * time.Minute
+	}
+	if cfg.ResyncPeriod <= 0 {
+		cfg.ResyncPeriod = 10 * time.Second
+	}
+	m := &Manager{cfg: cfg, rt: rt, net: net, api: api, inf: inf, sink: sink, log: log,
+		q:      workqueue.New[string]("nodeagent_pods"),
+		states: map[string]*podState{}, done: make(chan struct{})}
+	inf.AddEventHandler(informer.HandlerFuncs[*shoalv1.Pod]{
+		AddFunc:    func(p *shoalv1.Pod) { m.q.Add(kinds.Key(p)) },
+		UpdateFunc: func(_, p *shoalv1.Pod) { m.q.Add(kinds.Key(p)) },
+		DeleteFunc: func(p *shoalv1.Pod) { m.q.Add(kinds.Key(p)) },
+	})
+	return m
+}
+
+// Run adopts what containerd already runs, waits for the informer, then
+// reconciles until ctx ends. The informer must be running.
+func (m *Manager) Run(ctx context.Context) error {
+	defer m.wg.Wait()
+	defer close(m.done)
+	defer m.q.ShutDown()
+	if err := m.Adopt(ctx); err != nil {
+		return err
+	}
+	if !m.inf.WaitForSync(ctx) {
+		return ctx.Err()
+	}
+	// Adopted pods that are gone (deleted while the agent was down) are
+	// orphans: their keys reach sync, which finds no pod and tears down.
+	m.mu.Lock()
+	for k := range m.states {
+		m.q.Add(k)
+	}
+	m.mu.Unlock()
+	go m.resync(ctx)
+	workqueue.Run(ctx, m.q, m.cfg.Workers, m.sync, m.log)
+	return nil
+}
+
+func (m *Manager) resync(ctx context.Context) {
+	t := time.NewTicker(m.cfg.ResyncPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, k := range m.inf.Keys() {
+				m.q.Add(k)
+			}
+		}
+	}
+}
+
+func (m *Manager) state(key string) *podState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.states[key]
+}
+
+func (m *Manager) setState(key string, st *podState) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st == nil {
+		delete(m.states, key)
+	} else {
+		m.states[key] = st
+	}
+}
+
+// Pods is how many pods the agent currently runs something for.
+func (m *Manager) Pods() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.states)
+}
+
+func (m *Manager) sync(ctx context.Context, key string) error {
+	// A sync that has begun finishes even when the agent is stopping: a
+	// teardown cut in half would leave a netns or an IP behind.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer cancel()
+	pod, ok := m.inf.Get(key)
+	st := m.state(key)
+	if !ok || (st != nil && st.uid != pod.GetMetadata().GetUid()) {
+		if st != nil {
+			m.log.Info("tearing down pod that is gone", "pod", key, "uid", st.uid)
+			err := m.teardown(ctx, st, 0)
+			m.setState(key, nil)
+			if err != nil {
+				return err
+			}
+		}
+		if !ok {
+			return nil
+		}
+		st = nil
+	}
+	if pod.GetMetadata().GetDeletionTimestamp() != nil {
+		return m.finishDeletion(ctx, pod, st)
+	}
+	if st == nil {
+		if isTerminal(pod.GetStatus().GetPhase()) {
+			return nil
+		}
+		st = &podState{key: key, uid: pod.GetMetadata().GetUid(), namespace: pod.GetMetadata().GetNamespace(),
+			name: pod.GetMetadata().GetName(), containers: map[string]*ctrState{}}
+		m.setState(key, st)
+	}
+	var errs []error
+	if err := m.ensureSandbox(ctx, pod, st); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, c := range pod.GetSpec().GetContainers() {
+			if err := m.ensureContainer(ctx, pod, st, c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := m.writeStatus(ctx, pod, st); err != nil {
+		errs = append(errs, err)
+	}
+	if d := m.nextWake(st); d > 0 {
+		m.q.AddAfter(key, d)
+	}
+	return errors.Join(errs...)
+}
+
+// finishDeletion stops the pod within what is left of its grace period,
+// tears everything down and deletes the object for good.
+func (m *Manager) finishDeletion(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
+	grace := time.Until(pod.GetMetadata().GetDeletionTimestamp().AsTime())
+	if grace < 0 {
+		grace = 0
+	}
+	if st != nil {
+		if err := m.teardown(ctx, st, grace); err != nil {
+			return err
+		}
+		m.setState(st.key, nil)
+	}
+	zero := int64(0)
+	_, err := m.api.Delete(ctx, pod.GetMetadata().GetNamespace(), pod.GetMetadata().GetName(), client.DeleteOptions{
+		GracePeriodSeconds: &zero, Preconditions: &shoalv1.Preconditions{Uid: pod.GetMetadata().GetUid()},
+	})
+	if err != nil && !client.IsNotFound(err) && !client.IsConflict(err) {
+		return fmt.Errorf("pods: final delete of %s: %w", st.key, err)
+	}
+	return nil
+}
+
+func isTerminal(p shoalv1.PodPhase) bool {
+	return p == shoalv1.PodPhase_POD_PHASE_SUCCEEDED || p == shoalv1.PodPhase_POD_PHASE_FAILED
+}
+
+func (m *Manager) nextWake(st *podState) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var d time.Duration
+	for _, c := range st.containers {
+		if !c.nextStart.IsZero() && !c.running() {
+			if w := time.Until(c.nextStart); w > 0 && (d == 0 || w < d) {
+				d = w + 10*time.Millisecond
+			}
+		}
+	}
+	return d
+}
+
+func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
+	status := m.buildStatus(pod, st)
+	if proto.Equal(status, pod.GetStatus()) {
+		return nil
+	}
+	upd := proto.Clone(pod).(*shoalv1.Pod)
+	upd.Status = status
+	upd.Metadata.ResourceVersion = ""
+	if _, err := m.api.UpdateStatus(ctx, upd); err != nil {
+		if client.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("pods: status of %s: %w", st.key, err)
+	}
+	return nil
+}
+
+func (m *Manager) podDir(uid string) string { return filepath.Join(m.cfg.PodDir, uid) }
+
+func (m *Manager) logDir(ns, name, uid string) string {
+	return filepath.Join(m.cfg.LogDir, ns+"_"+name+"_"+uid)
+}
+
+func (m *Manager) logPath(ns, name, uid, container string, attempt int) string {
+	return filepath.Join(m.logDir(ns, name, uid), container, fmt.Sprintf("%d.log", attempt))
+}
+
+func now() *timestamppb.Timestamp { return timestamppb.Now() }

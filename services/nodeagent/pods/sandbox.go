@@ -1,0 +1,190 @@
+package pods
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/containerd/containerd/v2/client"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
+	"github.com/shoalmesh/shoal/services/nodeagent/volumes"
+)
+
+func sandboxID(uid string) string { return uid + "-sandbox" }
+
+// ensureSandbox brings up the pod's volumes, network namespace and pause
+// container once.
+func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
+	st.mu.Lock()
+	up := st.sandbox != nil
+	st.mu.Unlock()
+	if up {
+		return nil
+	}
+	paths, err := volumes.Setup(m.podDir(st.uid), pod.GetSpec().GetVolumes())
+	if err != nil {
+		m.setSandboxErr(st, err)
+		return err
+	}
+	img, err := m.rt.Image(ctx, m.cfg.PauseImage)
+	if err != nil {
+		m.setSandboxErr(st, err)
+		return fmt.Errorf("pods: pause image: %w", err)
+	}
+	// A sandbox left half-made by an earlier failed attempt goes first.
+	m.removeContainerID(ctx, sandboxID(st.uid))
+	netnsPath, err := m.net.NewNamespace()
+	if err != nil {
+		m.setSandboxErr(st, err)
+		return err
+	}
+	hostname := pod.GetSpec().GetHostname()
+	if hostname == "" {
+		hostname = st.name
+	}
+	if len(hostname) > 63 {
+		hostname = hostname[:63]
+	}
+	// CNI and the pause container need only the namespace: do both at once.
+	type attached struct {
+		ip  string
+		err error
+	}
+	cniDone := make(chan attached, 1)
+	go func() {
+		ip, err := m.net.Attach(ctx, st.uid, netnsPath)
+		cniDone <- attached{ip, err}
+	}()
+	labels := m.labels(st, roleSandbox)
+	labels[labelNetNS] = netnsPath
+	var t *runtime.Task
+	c, err := m.rt.Create(ctx, sandboxID(st.uid), img, labels, runtime.WithSandbox(netnsPath, hostname))
+	if err == nil {
+		if t, err = m.rt.Start(ctx, c, nil, nil); err != nil {
+			_ = m.rt.Remove(ctx, c)
+		}
+	}
+	cni := <-cniDone
+	if err == nil && cni.err == nil {
+		// The IP label lets a restarted agent re-adopt the sandbox.
+		if uerr := setLabel(ctx, m, c, labelIP, cni.ip); uerr != nil {
+			err = uerr
+		}
+	}
+	if err != nil || cni.err != nil {
+		if t != nil {
+			m.rt.Stop(ctx, t, 0)
+			_ = m.rt.Remove(ctx, c)
+		}
+		_ = m.net.Teardown(ctx, st.uid, netnsPath)
+		if err == nil {
+			err = cni.err
+		}
+		m.setSandboxErr(st, err)
+		return err
+	}
+	st.mu.Lock()
+	st.sandbox, st.netnsPath, st.ip, st.volumes, st.sandboxErr = t, netnsPath, cni.ip, paths, ""
+	if st.startTime.IsZero() {
+		st.startTime = time.Now()
+	}
+	st.mu.Unlock()
+	return nil
+}
+
+func setLabel(ctx context.Context, m *Manager, c client.Container, key, value string) error {
+	_, err := c.SetLabels(m.rt.WithNamespace(ctx), map[string]string{key: value})
+	return err
+}
+
+func (m *Manager) setSandboxErr(st *podState, err error) {
+	st.mu.Lock()
+	st.sandboxErr = err.Error()
+	st.mu.Unlock()
+}
+
+func (m *Manager) labels(st *podState, role string) map[string]string {
+	return map[string]string{
+		LabelPodUID: st.uid, labelNamespace: st.namespace, labelName: st.name, labelRole: role,
+		labelCreated: time.Now().UTC().Format(time.RFC3339Nano),
+	}
+}
+
+func (m *Manager) removeContainerID(ctx context.Context, id string) {
+	c, err := m.rt.Client().LoadContainer(m.rt.WithNamespace(ctx), id)
+	if err == nil {
+		_ = m.rt.Remove(ctx, c)
+	}
+}
+
+// teardown stops every container (SIGTERM, grace, SIGKILL), then removes
+// containers, sandbox, network, volumes and logs. Safe to repeat.
+func (m *Manager) teardown(ctx context.Context, st *podState, grace time.Duration) error {
+	st.mu.Lock()
+	ctrs := make([]*ctrState, 0, len(st.containers))
+	for _, c := range st.containers {
+		ctrs = append(ctrs, c)
+		if c.stopProbes != nil {
+			c.stopProbes()
+		}
+	}
+	sandbox, netnsPath := st.sandbox, st.netnsPath
+	st.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for _, c := range ctrs {
+		if c.task == nil {
+			continue
+		}
+		wg.Add(1)
+		go func(t *runtime.Task) {
+			defer wg.Done()
+			m.rt.Stop(ctx, t, grace)
+		}(c.task)
+	}
+	wg.Wait()
+	var errs []error
+	for _, c := range ctrs {
+		if c.task != nil {
+			if err := m.rt.Remove(ctx, c.task.Container); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.log != nil {
+			c.log.Close()
+		}
+	}
+	// Containers of earlier attempts or of a crashed agent, by label.
+	if cs, err := m.rt.Containers(ctx, runtime.LabelFilter(LabelPodUID, st.uid)); err == nil {
+		for _, c := range cs {
+			if c.ID() == sandboxID(st.uid) {
+				continue
+			}
+			if err := m.rt.Remove(ctx, c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if sandbox != nil {
+		m.rt.Stop(ctx, sandbox, 0)
+	}
+	m.removeContainerID(ctx, sandboxID(st.uid))
+	if err := m.net.Teardown(ctx, st.uid, netnsPath); err != nil {
+		errs = append(errs, err)
+	}
+	if err := volumes.Teardown(m.podDir(st.uid)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(m.logDir(st.namespace, st.name, st.uid)); err != nil {
+		errs = append(errs, err)
+	}
+	st.mu.Lock()
+	st.sandbox, st.containers = nil, map[string]*ctrState{}
+	st.mu.Unlock()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,72 @@
+package pods
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
+	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
+	"github.com/shoalmesh/shoal/services/nodeagent/volumes"
+)
+
+// Container labels: the agent's durable memory.
+const (
+	LabelPodUID    = "shoal.pod.uid"
+	labelNamespace = "shoal.pod.namespace"
+	labelName      = "shoal.pod.name"
+	labelRole      = "shoal.role"
+	labelContainer = "shoal.container.name"
+	labelAttempt   = "shoal.container.attempt"
+	labelNetNS     = "shoal.sandbox.netns"
+	labelIP        = "shoal.sandbox.ip"
+	labelCreated   = "shoal.created"
+
+	roleSandbox   = "sandbox"
+	roleContainer = "container"
+)
+
+// podState is what runs for one pod. mu guards every field that exit
+// watchers and probes touch; sync (one worker per key) owns the rest.
+type podState struct {
+	key, uid, namespace, name string
+
+	mu         sync.Mutex
+	sandbox    *runtime.Task
+	netnsPath  string
+	ip         string
+	startTime  time.Time
+	volumes    volumes.Paths
+	containers map[string]*ctrState
+	// sandboxErr explains why the sandbox is not up yet.
+	sandboxErr string
+}
+
+type ctrState struct {
+	name    string
+	attempt int
+	id      string
+	image   string
+
+	task      *runtime.Task
+	log       *podlogs.Writer
+	startedAt time.Time
+	exited    bool
+	exit      runtime.Exit
+	// lastTerm is the termination of the previous attempt.
+	lastTerm *shoalv1.ContainerStateTerminated
+
+	waitReason, waitMsg string
+	backoff             time.Duration
+	nextStart           time.Time
+
+	hasReadiness   bool
+	ready          bool
+	livenessFailed bool
+	stopProbes     context.CancelFunc
+	// adopted: the task came from an earlier agent and is not watched yet.
+	adopted bool
+}
+
+func (c *ctrState) running() bool { return c.task != nil && !c.exited }

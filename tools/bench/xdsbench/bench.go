@@ -1,0 +1,467 @@
+package xdsbench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/xds"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/sdk/go/client"
+	"github.com/shoalmesh/shoal/services/apigateway/gateway"
+	"github.com/shoalmesh/shoal/services/xds/bootstrap"
+	"github.com/shoalmesh/shoal/services/xds/resources"
+	"github.com/shoalmesh/shoal/services/xds/server"
+	"github.com/shoalmesh/shoal/tools/greeter/greeter"
+)
+
+// Config says what to measure.
+type Config struct {
+	// Streams is the number of proxyless clients (ADS streams).
+	Streams int
+	// Changes is the number of endpoint flips measured per server.
+	Changes int
+	// Debounce is the xds service's --debounce.
+	Debounce time.Duration
+	// XDSBin and BareBin are the binaries; empty builds them with go build
+	// (from the module root, the working directory).
+	XDSBin, BareBin string
+	// Timeout bounds each wait (clients ready, one change converging).
+	Timeout time.Duration
+}
+
+// NewConfig returns the defaults: 1,000 streams, 5 changes.
+func NewConfig() Config {
+	return Config{Streams: 1000, Changes: 5, Debounce: 20 * time.Millisecond, Timeout: 3 * time.Minute}
+}
+
+// Result is one run.
+type Result struct {
+	Config Config
+	Start  time.Time
+	Bare   ServerResult
+	XDS    ServerResult
+}
+
+// ServerResult is what one server did.
+type ServerResult struct {
+	Name string
+	// Ack and Client latencies over every stream and change.
+	Ack, Client  []time.Duration
+	RSS          int64
+	CPUPerChange time.Duration
+}
+
+type backend struct {
+	addr string
+	mu   sync.Mutex
+	conn []time.Time
+}
+
+func (b *backend) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (b *backend) HandleRPC(context.Context, stats.RPCStats)                         {}
+func (b *backend) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (b *backend) HandleConn(_ context.Context, s stats.ConnStats) {
+	if _, ok := s.(*stats.ConnBegin); ok {
+		b.mu.Lock()
+		b.conn = append(b.conn, time.Now())
+		b.mu.Unlock()
+	}
+}
+
+// connsSince are the connection start delays after t0.
+func (b *backend) connsSince(t0 time.Time) []time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []time.Duration
+	for _, c := range b.conn {
+		if !c.Before(t0) {
+			out = append(out, c.Sub(t0))
+		}
+	}
+	return out
+}
+
+// Run measures; progress goes to logw.
+func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
+	logf := func(f string, a ...any) { fmt.Fprintf(logw, "xdsbench: "+f+"\n", a...) }
+	res := &Result{Config: cfg, Start: time.Now()}
+	tmp, err := os.MkdirTemp("", "xdsbench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if cfg.XDSBin == "" || cfg.BareBin == "" {
+		logf("building xds and barexds")
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", tmp+"/", "./services/xds", "./tools/bench/xdsbench/barexds").CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("go build: %v\n%s", err, out)
+		}
+		cfg.XDSBin, cfg.BareBin = filepath.Join(tmp, "xds"), filepath.Join(tmp, "barexds")
+	}
+
+	obs, err := observability.Setup(ctx, observability.NewConfig("xdsbench"), io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	defer obs.Shutdown(context.Background())
+	gcfg := gateway.NewConfig()
+	gcfg.ListenAddr = "127.0.0.1:0"
+	gcfg.EtcdDataDir = filepath.Join(tmp, "etcd")
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	gcfg.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	gcfg.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	gcfg.EtcdUnsafeNoFsync = true
+	gcfg.EtcdLogLevel = "fatal"
+	gw, err := gateway.Start(ctx, gcfg, obs)
+	if err != nil {
+		return nil, err
+	}
+	defer gw.Close()
+	conn, err := client.Dial(ctx, gw.Addr())
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+
+	// Backends A and B on one port.
+	a, b, port, stop, err := startBackends()
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	svcs, epsc := client.For[*shoalv1.Service](conn), client.For[*shoalv1.Endpoints](conn)
+	if _, err := svcs.Create(ctx, &shoalv1.Service{
+		Metadata: &shoalv1.ObjectMeta{Namespace: "default", Name: "greeter"},
+		Spec:     &shoalv1.ServiceSpec{Ports: []*shoalv1.ServicePort{{Name: "grpc", Port: 50051, Protocol: shoalv1.ServiceProtocol_SERVICE_PROTOCOL_GRPC}}},
+	}); err != nil {
+		return nil, err
+	}
+	setEndpoints := func(be *backend) error {
+		host, _, _ := net.SplitHostPort(be.addr)
+		spec := &shoalv1.EndpointsSpec{
+			Addresses: []*shoalv1.EndpointAddress{{Ip: host, Ready: true, NodeName: "node-0"}},
+			Ports:     []*shoalv1.EndpointPort{{Name: "grpc", Port: port}},
+		}
+		cur, err := epsc.Get(ctx, "default", "greeter")
+		if client.IsNotFound(err) {
+			_, err = epsc.Create(ctx, &shoalv1.Endpoints{Metadata: &shoalv1.ObjectMeta{Namespace: "default", Name: "greeter"}, Spec: spec})
+			return err
+		} else if err != nil {
+			return err
+		}
+		cur.Spec = spec
+		_, err = epsc.Update(ctx, cur)
+		return err
+	}
+	if err := setEndpoints(a); err != nil {
+		return nil, err
+	}
+
+	// Bare server first.
+	res.Bare.Name = "bare go-control-plane (snapshot cache)"
+	bare := exec.CommandContext(ctx, cfg.BareBin, "--addr", a.addr)
+	bare.Stderr = logw
+	out, _ := bare.StdoutPipe()
+	if err := bare.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		bare.Process.Kill()
+		return nil, fmt.Errorf("barexds: %w", err)
+	}
+	var bareADS, bareAdmin string
+	fmt.Sscanf(strings.TrimSpace(line), "barexds listen=%s admin=%s", &bareADS, &bareAdmin)
+	err = measure(ctx, cfg, logf, &res.Bare, bare.Process.Pid, bareADS, bareAdmin, a, b, func(be *backend) error {
+		resp, err := http.Post("http://"+bareAdmin+"/set?addr="+be.addr, "", nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
+	bare.Process.Kill()
+	bare.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("bare: %w", err)
+	}
+	if err := setEndpoints(a); err != nil {
+		return nil, err
+	}
+
+	// Then the xds service.
+	res.XDS.Name = "Shoal xds (LinearCache per type)"
+	xp, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	xADS, xAdmin := fmt.Sprintf("127.0.0.1:%d", xp[0]), fmt.Sprintf("127.0.0.1:%d", xp[1])
+	xcmd := exec.CommandContext(ctx, cfg.XDSBin, "--gateway", gw.Addr(), "--listen", xADS, "--admin-addr", xAdmin,
+		"--debounce", cfg.Debounce.String(), "--log-level", "warn")
+	xcmd.Stderr = logw
+	if err := xcmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { xcmd.Process.Kill(); xcmd.Wait() }()
+	if err := waitHTTP(ctx, "http://"+xAdmin+"/healthz", cfg.Timeout); err != nil {
+		return nil, fmt.Errorf("xds: %w", err)
+	}
+	if err := measure(ctx, cfg, logf, &res.XDS, xcmd.Process.Pid, xADS, xAdmin, a, b, setEndpoints); err != nil {
+		return nil, fmt.Errorf("xds: %w", err)
+	}
+	return res, nil
+}
+
+// measure connects the clients to one server and times Changes flips.
+func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *ServerResult, pid int, ads, admin string, a, b *backend, change func(*backend) error) error {
+	logf("%s: connecting %d clients", sr.Name, cfg.Streams)
+	conns := make([]*grpc.ClientConn, cfg.Streams)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	target := "xds:///" + resources.ListenerName("greeter", "default", resources.DefaultClusterDomain, 50051)
+	errs := make(chan error, cfg.Streams)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			id := bootstrap.NodeID(bootstrap.Proxyless, "10.0.0.1", fmt.Sprintf("bench-%d", i), "default", "")
+			bs, err := bootstrap.GRPC(ads, id, bootstrap.Options{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			r, err := xds.NewXDSResolverWithConfigForTesting(bs)
+			if err != nil {
+				errs <- err
+				return
+			}
+			c, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithResolvers(r))
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = c
+			cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+			defer cancel()
+			if _, err := greeter.Call(cctx, c, "", ""); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := waitCount(ctx, admin, 0, cfg.Streams, cfg.Timeout); err != nil {
+		return fmt.Errorf("initial acks: %w", err)
+	}
+	if sr.RSS, _ = processRSS(pid); sr.RSS == 0 {
+		logf("no RSS for pid %d", pid)
+	}
+	cpu0, _ := processCPU(pid)
+	cur, next := a, b
+	for i := range cfg.Changes {
+		time.Sleep(time.Second) // let keepalives and GC settle between changes
+		t0 := time.Now()
+		if err := change(next); err != nil {
+			return err
+		}
+		if err := waitCount(ctx, admin, t0.UnixNano(), cfg.Streams, cfg.Timeout); err != nil {
+			return fmt.Errorf("change %d acks: %w", i, err)
+		}
+		acks, err := fetchAcks(admin, t0.UnixNano())
+		if err != nil {
+			return err
+		}
+		for _, ak := range acks {
+			sr.Ack = append(sr.Ack, ak.At.Sub(t0))
+		}
+		deadline := time.Now().Add(cfg.Timeout)
+		for len(next.connsSince(t0)) < cfg.Streams {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("change %d: only %d of %d clients connected to the new backend", i, len(next.connsSince(t0)), cfg.Streams)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		sr.Client = append(sr.Client, next.connsSince(t0)[:cfg.Streams]...)
+		logf("%s: change %d converged (acks p99 %v)", sr.Name, i+1, pct(sr.Ack, 99))
+		cur, next = next, cur
+	}
+	cpu1, _ := processCPU(pid)
+	if cfg.Changes > 0 {
+		// Includes the server's share of 1 s idle between changes and the
+		// /debug/acks polls: an upper bound on the cost of one change.
+		sr.CPUPerChange = (cpu1 - cpu0) / time.Duration(cfg.Changes)
+	}
+	_ = cur
+	return nil
+}
+
+func waitCount(ctx context.Context, admin string, after int64, want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/acks?type=EDS&count=1&after=%d", admin, after))
+		if err == nil {
+			var c struct{ Count int }
+			err = json.NewDecoder(resp.Body).Decode(&c)
+			resp.Body.Close()
+			if err == nil && c.Count >= want {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("waited %v for %d acks", timeout, want)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func fetchAcks(admin string, after int64) ([]server.Ack, error) {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/acks?type=EDS&after=%d", admin, after))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out []server.Ack
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not up after %v", url, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func startBackends() (a, b *backend, port int32, stop func(), err error) {
+	for range 20 {
+		la, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, 0, nil, err
+		}
+		p := la.Addr().(*net.TCPAddr).Port
+		lb, err := net.Listen("tcp", fmt.Sprintf("127.0.0.2:%d", p))
+		if err != nil {
+			la.Close()
+			continue
+		}
+		a, b = &backend{addr: la.Addr().String()}, &backend{addr: lb.Addr().String()}
+		sa, _ := greeter.NewServer("A", grpc.StatsHandler(a))
+		sb, _ := greeter.NewServer("B", grpc.StatsHandler(b))
+		go sa.Serve(la)
+		go sb.Serve(lb)
+		return a, b, int32(p), func() { sa.Stop(); sb.Stop() }, nil
+	}
+	return nil, nil, 0, nil, errors.New("xdsbench: no port free on 127.0.0.1 and 127.0.0.2")
+}
+
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var out []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
+}
+
+// pct is the p-th percentile (nearest rank).
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func processRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	end := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[end+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short stat")
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * time.Second / 100, nil
+}

@@ -1,0 +1,25 @@
+// Package xdsbench measures how fast the xds service converges a mesh of
+// proxyless gRPC clients after an Endpoints change, against a bare
+// go-control-plane snapshot-cache server pushing the same change in the
+// same run (command barexds in this directory).
+//
+// One run: an in-process apigateway (embedded etcd), two greeter backends
+// (A on 127.0.0.1, B on 127.0.0.2, one port), a Service and its Endpoints.
+// For each server (bare first, then xds, each a subprocess so that its RSS
+// and CPU are its own): Streams grpc-go ClientConns, each with its own xDS
+// client, ADS stream and node id (xds.NewXDSResolverWithConfigForTesting),
+// make one call; then Changes times the endpoint set flips between {A} and
+// {B}. For every change it records, per stream:
+//
+//   - ack: when the server saw the stream ACK the new EDS version
+//     (/debug/acks, server clock), from the moment the change was issued
+//     (the Endpoints write to the gateway for xds; POST /set for bare);
+//   - client: when the client opened its connection to the new backend,
+//     i.e. started using the new endpoint set (the backend's stats
+//     handler), from the same moment.
+//
+// plus the server's RSS with every stream open and its CPU time per change.
+//
+//	res, err := xdsbench.Run(ctx, xdsbench.NewConfig(), os.Stderr)
+//	os.Stdout.Write(res.Markdown())
+package xdsbench

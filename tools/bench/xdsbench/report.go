@@ -1,0 +1,34 @@
+package xdsbench
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/shoalmesh/shoal/tools/bench/report"
+)
+
+// Markdown renders the result as the "xDS" section of docs/benchmarks.md.
+func (r *Result) Markdown() []byte {
+	var b bytes.Buffer
+	c := r.Config
+	fmt.Fprintf(&b, "## xDS\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n", r.Start.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- Machine: %s\n", report.ThisMachine())
+	fmt.Fprintf(&b, "- Load average at start: %s\n", report.LoadAverage())
+	fmt.Fprintf(&b, "- %d proxyless grpc-go clients (one ADS stream and node id each), %d endpoint flips per server, xds --debounce %v\n\n", c.Streams, c.Changes, c.Debounce)
+	t := report.Table{Title: "Convergence after an Endpoints change", Columns: []string{"server", "ack p50", "ack p99", "ack max", "client p50", "client p99", "client max", "RSS", "CPU per change"}}
+	for _, s := range []ServerResult{r.Bare, r.XDS} {
+		t.AddRow(s.Name, report.Millis(pct(s.Ack, 50)), report.Millis(pct(s.Ack, 99)), report.Millis(pct(s.Ack, 100)),
+			report.Millis(pct(s.Client, 50)), report.Millis(pct(s.Client, 99)), report.Millis(pct(s.Client, 100)),
+			report.MiB(s.RSS), report.Millis(s.CPUPerChange))
+	}
+	_ = t.WriteMarkdown(&b)
+	b.WriteString("\n")
+	bareE2E, xdsE2E := pct(r.Bare.Client, 100), pct(r.XDS.Client, 100)
+	fmt.Fprintf(&b, "- %s\n", report.Verdict("end to end no slower than the bare server (client max)", report.Millis(xdsE2E), "<= "+report.Millis(bareE2E), xdsE2E <= bareE2E))
+	fmt.Fprintf(&b, "- %s\n", report.Verdict("client p99", report.Millis(pct(r.XDS.Client, 99)), "< 1 s", pct(r.XDS.Client, 99) < time.Second))
+	half := r.Bare.CPUPerChange / 2
+	fmt.Fprintf(&b, "- %s\n", report.Verdict("CPU per change", report.Millis(r.XDS.CPUPerChange), "<= half the bare server's ("+report.Millis(half)+")", r.XDS.CPUPerChange <= half))
+	return b.Bytes()
+}

@@ -1,0 +1,5 @@
+package mkimage
+
+import "runtime"
+
+func goarch() string { return runtime.GOARCH }
