@@ -53,6 +53,8 @@ func run(args []string) error {
 	fs.StringVar(&cfg.CNIConfFile, "cni-conf-file", cfg.CNIConfFile, "CNI .conflist to use instead of the generated bridge config")
 	fs.StringVar(&cfg.BridgeName, "bridge-name", cfg.BridgeName, "Linux bridge of the pod network")
 	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "NodeAgentService + grpc health listen address (its port is published)")
+	fs.StringVar(&cfg.XDSAddress, "xds-address", cfg.XDSAddress, "xds server address (host:port) as pods reach it, for the xDS bootstrap of mesh pods; empty: mesh pods wait")
+	fs.StringVar(&cfg.EnvoyImage, "envoy-image", cfg.EnvoyImage, "Envoy image of the sidecar added to mesh pods; empty: no sidecar (proxyless gRPC only)")
 	fs.StringVar(&cfg.LogDir, "log-dir", cfg.LogDir, "container log files")
 	fs.Int64Var(&cfg.LogMaxSize, "log-max-size", cfg.LogMaxSize, "rotate a container log past this many bytes")
 	fs.StringVar(&cfg.FluentdAddress, "fluentd-address", cfg.FluentdAddress, "Fluentd forward address (host:port or unix:///path); empty disables shipping")
@@ -62,9 +64,13 @@ func run(args []string) error {
 	fs.BoolVar(&cfg.DeleteBridgeOnClose, "delete-bridge-on-exit", cfg.DeleteBridgeOnClose, "delete the pod bridge on exit")
 	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
 	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
+	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
 	if err := flagenv.Parse(fs, "SHOAL_NODEAGENT", args); err != nil {
 		return err
 	}
+	// One Fluentd for container logs (tag shoal.pod.<ns>.<pod>.<container>)
+	// and the agent's own logs (tag shoal.nodeagent).
+	ocfg.FluentdAddress = cfg.FluentdAddress
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

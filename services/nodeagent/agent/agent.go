@@ -132,6 +132,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 		NodeName: cfg.NodeName, NodeIP: a.nodeIP, PauseImage: cfg.PauseImage,
 		PodDir: filepath.Join(cfg.StateDir, "pods"), LogDir: cfg.LogDir, LogMaxSize: cfg.LogMaxSize,
 		BackoffBase: cfg.BackoffBase, BackoffMax: cfg.BackoffMax, Workers: cfg.Workers, ResyncPeriod: cfg.ResyncPeriod,
+		XDSAddress: cfg.XDSAddress, EnvoyImage: cfg.EnvoyImage,
 	}, a.rt, a.net, podClient, inf, sink, a.log)
 	a.goRun(func() error { return inf.Run(runCtx) })
 	a.goRun(func() error { return a.pods.Run(runCtx) })

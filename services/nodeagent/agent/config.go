@@ -45,6 +45,12 @@ type Config struct {
 	// ListenAddr serves NodeAgentService and grpc health.
 	ListenAddr string
 
+	// Mesh: XDSAddress is the xds server as pods reach it (host:port),
+	// written into the xDS bootstrap of pods with spec.mesh.enabled;
+	// EnvoyImage, when set, adds an Envoy sidecar to those pods.
+	XDSAddress string
+	EnvoyImage string
+
 	// Restart back-off.
 	BackoffBase, BackoffMax time.Duration
 	Workers                 int
@@ -105,6 +111,14 @@ func (c Config) Validate() error {
 	}
 	if c.NodeIP != "" && net.ParseIP(c.NodeIP) == nil {
 		errs = append(errs, fmt.Errorf("%w: node IP %q", ErrConfig, c.NodeIP))
+	}
+	if c.XDSAddress != "" {
+		if _, port, err := net.SplitHostPort(c.XDSAddress); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("%w: xds address %q: want host:port", ErrConfig, c.XDSAddress))
+		}
+	}
+	if c.EnvoyImage != "" && c.XDSAddress == "" {
+		errs = append(errs, fmt.Errorf("%w: envoy image needs an xds address", ErrConfig))
 	}
 	if c.LeaseRenewInterval <= 0 {
 		errs = append(errs, fmt.Errorf("%w: lease renew interval must be > 0", ErrConfig))

@@ -27,6 +27,9 @@ const (
 	PauseImage      = "shoal.local/pause:latest"
 	BusyboxImage    = "shoal.local/busybox:latest"
 	TestServerImage = "shoal.local/testserver:latest"
+	// The mesh demo (tools/greeter), built by BuildGreeterImages.
+	GreeterServerImage = "shoal.local/greeter-server:latest"
+	GreeterClientImage = "shoal.local/greeter-client:latest"
 )
 
 // Prerequisites fails with the Debian package to install when something the
@@ -105,6 +108,28 @@ func BuildImages(ctx context.Context, binDir, imageDir string) error {
 		return err
 	}
 	return mkimage.WriteArchive(filepath.Join(imageDir, "busybox.tar"), bb)
+}
+
+// BuildGreeterImages writes the greeter server and client (a grpc-go xDS
+// client: GRPC_XDS_BOOTSTRAP is all it needs) image archives into
+// imageDir.
+func BuildGreeterImages(ctx context.Context, binDir, imageDir string) error {
+	if err := os.MkdirAll(imageDir, 0o755); err != nil {
+		return err
+	}
+	for _, b := range []struct{ pkg, name, ref string }{
+		{"./tools/greeter/server", "greeter-server", GreeterServerImage},
+		{"./tools/greeter/client", "greeter-client", GreeterClientImage},
+	} {
+		bin, err := BuildBinary(ctx, binDir, b.pkg, b.name, "-s", "-w")
+		if err != nil {
+			return err
+		}
+		if err := mkimage.WriteArchive(filepath.Join(imageDir, b.name+".tar"), mkimage.Static(b.ref, bin)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Containerd is a containerd daemon this process started.

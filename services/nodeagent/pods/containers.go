@@ -2,6 +2,7 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -74,10 +75,7 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 	err := m.startContainer(ctx, pod, st, cs, c, attempt)
 	if err != nil {
 		st.mu.Lock()
-		reason := "CreateContainerError"
-		if isImageErr(err) {
-			reason = "ErrImagePull"
-		}
+		reason := startErrReason(err)
 		cs.waitReason, cs.waitMsg = reason, err.Error()
 		cs.nextStart = time.Now().Add(cs.backoff)
 		cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
@@ -86,6 +84,18 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 		return nil // retried after the back-off via nextWake, not the rate limiter
 	}
 	return nil
+}
+
+// startErrReason is the Waiting reason of a container that did not start.
+func startErrReason(err error) string {
+	var cerr configErr
+	switch {
+	case isImageErr(err):
+		return "ErrImagePull"
+	case errors.As(err, &cerr):
+		return "CreateContainerConfigError"
+	}
+	return "CreateContainerError"
 }
 
 type imageErr struct{ error }
@@ -109,6 +119,13 @@ func shouldRestart(p shoalv1.RestartPolicy, cs *ctrState) bool {
 }
 
 func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podState, cs *ctrState, c *shoalv1.Container, attempt int) error {
+	st.mu.Lock()
+	podIP := st.ip
+	st.mu.Unlock()
+	meshMounts, meshEnv, err := m.meshSetup(pod, st.uid, podIP, c)
+	if err != nil {
+		return err
+	}
 	img, err := m.rt.Image(ctx, c.GetImage())
 	if err != nil {
 		return imageErr{err}
@@ -133,6 +150,7 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	if err != nil {
 		return err
 	}
+	mounts = append(mounts, meshMounts...)
 	id := containerID(st.uid, c.GetName(), attempt)
 	m.removeContainerID(ctx, id)
 	w, err := podlogs.Open(m.logPath(st.namespace, st.name, st.uid, c.GetName(), attempt), m.cfg.LogMaxSize,
@@ -146,7 +164,7 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	opts := []oci.SpecOpts{
 		runtime.WithSandboxNamespaces(netnsPath, sandbox.Pid()),
 		runtime.WithArgs(entrypoint, cmd, c.GetCommand(), c.GetArgs()),
-		oci.WithEnv(envOf(pod, c, ip, m.cfg.NodeIP)),
+		oci.WithEnv(append(meshEnv, envOf(pod, c, ip, m.cfg.NodeIP)...)),
 		oci.WithMounts(mounts),
 		runtime.WithLimits(c.GetResources().GetLimits().GetCpuMillis(), c.GetResources().GetLimits().GetMemoryBytes()),
 	}

@@ -39,6 +39,14 @@ type Config struct {
 	Workers                 int
 	// ResyncPeriod re-syncs every pod (status refresh) this often.
 	ResyncPeriod time.Duration
+	// XDSAddress (host:port, as pods reach it) goes into the xDS bootstrap
+	// of every pod with spec.mesh.enabled; without it such pods wait with
+	// CreateContainerConfigError.
+	XDSAddress string
+	// EnvoyImage, when set, adds an Envoy sidecar to mesh pods.
+	EnvoyImage string
+	// ClusterDomain of the node ids ("" is cluster.local).
+	ClusterDomain string
 }
 
 // PodClient is the part of the Pod API the reconciler uses.
@@ -190,7 +198,7 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 	if err := m.ensureSandbox(ctx, pod, st); err != nil {
 		errs = append(errs, err)
 	} else {
-		for _, c := range pod.GetSpec().GetContainers() {
+		for _, c := range m.containersOf(pod) {
 			if err := m.ensureContainer(ctx, pod, st, c); err != nil {
 				errs = append(errs, err)
 			}

@@ -30,7 +30,8 @@ func (m *Manager) buildStatus(pod *shoalv1.Pod, st *podState) *shoalv1.PodStatus
 	policy := pod.GetSpec().GetRestartPolicy()
 	var running, waiting, restarting, succeeded, failed int
 	allReady := st.sandbox != nil
-	for _, c := range pod.GetSpec().GetContainers() {
+	specCtrs := m.containersOf(pod)
+	for _, c := range specCtrs {
 		cs := st.containers[c.GetName()]
 		out := &shoalv1.ContainerStatus{Name: c.GetName(), Image: c.GetImage()}
 		switch {
@@ -86,7 +87,7 @@ func (m *Manager) buildStatus(pod *shoalv1.Pod, st *podState) *shoalv1.PodStatus
 		}
 		s.ContainerStatuses = append(s.ContainerStatuses, out)
 	}
-	n := len(pod.GetSpec().GetContainers())
+	n := len(specCtrs)
 	switch {
 	case st.sandbox == nil:
 		s.Phase = shoalv1.PodPhase_POD_PHASE_PENDING

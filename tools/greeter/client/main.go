@@ -6,7 +6,9 @@
 //	{"calls":300,"errors":0,"backends":{"greeter-7c9d-a":100,"greeter-7c9d-b":100,"greeter-7c9d-c":100}}
 //
 // It is a plain grpc-go program: importing google.golang.org/grpc/xds is
-// all it takes to join the mesh. It exits 1 if any call failed.
+// all it takes to join the mesh. It exits 1 if any call failed. With
+// --report-every it also prints the running totals as it goes (one JSON
+// line each time; the last line is the final report).
 package main
 
 import (
@@ -50,6 +52,7 @@ func run(args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Second, "per-call deadline")
 	header := fs.String("header", "", "metadata key sent with every call (RING_HASH)")
 	value := fs.String("value", "", "its value")
+	every := fs.Duration("report-every", 0, "also print the running totals (one JSON line) this often; 0: only at the end")
 	if err := flagenv.Parse(fs, "GREETER_CLIENT", args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -64,6 +67,8 @@ func run(args []string) error {
 	}
 	defer conn.Close()
 	rep := Report{Backends: map[string]int{}}
+	enc := json.NewEncoder(os.Stdout)
+	lastReport := time.Now()
 	for i := 0; (*calls == 0 || i < *calls) && ctx.Err() == nil; i++ {
 		cctx, cancel := context.WithTimeout(ctx, *timeout)
 		name, err := greeter.Call(cctx, conn, *header, *value)
@@ -75,9 +80,15 @@ func run(args []string) error {
 		} else {
 			rep.Backends[name]++
 		}
+		if *every > 0 && time.Since(lastReport) >= *every {
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
+			lastReport = time.Now()
+		}
 		time.Sleep(*interval)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
+	if err := enc.Encode(rep); err != nil {
 		return err
 	}
 	if rep.Errors > 0 {

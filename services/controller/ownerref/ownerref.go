@@ -1,0 +1,191 @@
+// Package ownerref reads owner references and claims objects for a
+// controller: adopting the orphans its selector matches and releasing the
+// objects whose labels stopped matching (Kubernetes' ControllerRefManager).
+package ownerref
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	"k8s.io/apimachinery/pkg/labels"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/sdk/go/client"
+	"github.com/shoalmesh/shoal/sdk/go/kinds"
+)
+
+// ControllerOf returns the owner reference that is the object's managing
+// controller, or nil.
+func ControllerOf(obj kinds.Object) *shoalv1.OwnerReference {
+	for _, r := range obj.GetMetadata().GetOwnerReferences() {
+		if r.GetController() {
+			return r
+		}
+	}
+	return nil
+}
+
+// IsControlledBy reports whether owner is obj's controller.
+func IsControlledBy(obj, owner kinds.Object) bool {
+	r := ControllerOf(obj)
+	return r != nil && r.GetUid() == owner.GetMetadata().GetUid()
+}
+
+// NewControllerRef is a controlling, deletion-blocking reference to owner.
+func NewControllerRef(owner kinds.Object) *shoalv1.OwnerReference {
+	k, _ := kinds.Of(owner)
+	m := owner.GetMetadata()
+	return &shoalv1.OwnerReference{Kind: k.Name, Name: m.GetName(), Uid: m.GetUid(), Controller: true, BlockOwnerDeletion: true}
+}
+
+// UIDs returns the uids of every owner of obj (an informer index).
+func UIDs(obj kinds.Object) []string {
+	refs := obj.GetMetadata().GetOwnerReferences()
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, r.GetUid())
+	}
+	return out
+}
+
+// ControllerUID returns the uid of obj's controller as a one-element slice,
+// or nil (an informer index).
+func ControllerUID(obj kinds.Object) []string {
+	if r := ControllerOf(obj); r != nil {
+		return []string{r.GetUid()}
+	}
+	return nil
+}
+
+// OrphanNamespace returns obj's namespace when obj has no controller, else
+// nil (an informer index of the objects up for adoption).
+func OrphanNamespace(obj kinds.Object) []string {
+	if ControllerOf(obj) == nil {
+		return []string{obj.GetMetadata().GetNamespace()}
+	}
+	return nil
+}
+
+// ErrOwnerChanged is returned by a Claimer's adoption check when the owner
+// is gone or is being deleted: it must not adopt anything.
+var ErrOwnerChanged = errors.New("ownerref: owner was deleted or replaced")
+
+// Claimer claims objects of type T for one owner.
+type Claimer[T kinds.Object] struct {
+	// Owner is the controller object, as cached (never modified).
+	Owner kinds.Object
+	// Selector says which objects the owner wants.
+	Selector labels.Selector
+	// Client writes the adopted and released objects.
+	Client *client.Resource[T]
+	// CanAdopt reads the owner afresh before the first adoption and fails
+	// (ErrOwnerChanged) when it is gone, replaced or being deleted, so a
+	// stale cache never adopts for a dead owner.
+	CanAdopt func(ctx context.Context) error
+
+	adoptChecked bool
+	adoptErr     error
+}
+
+// Claim returns the candidates the owner controls after adopting matching
+// orphans and releasing owned objects that no longer match. Candidates are
+// cached objects and are not modified; adopted ones are replaced by the
+// stored result. Objects controlled by someone else are skipped.
+func (c *Claimer[T]) Claim(ctx context.Context, candidates []T) ([]T, error) {
+	var (
+		out  []T
+		errs []error
+	)
+	ownerUID := c.Owner.GetMetadata().GetUid()
+	ownerDeleting := c.Owner.GetMetadata().GetDeletionTimestamp() != nil
+	for _, obj := range candidates {
+		matches := c.Selector.Matches(labels.Set(obj.GetMetadata().GetLabels()))
+		ref := ControllerOf(obj)
+		switch {
+		case ref != nil && ref.GetUid() != ownerUID:
+			continue // someone else's
+		case ref != nil && matches:
+			out = append(out, obj)
+		case ref != nil:
+			if ownerDeleting {
+				continue // the garbage collector takes it from here
+			}
+			if err := c.release(ctx, obj); err != nil {
+				errs = append(errs, err)
+			}
+		case !matches || ownerDeleting || obj.GetMetadata().GetDeletionTimestamp() != nil:
+			continue
+		default:
+			adopted, err := c.adopt(ctx, obj)
+			switch {
+			case errors.Is(err, ErrOwnerChanged):
+				return out, err
+			case client.IsNotFound(err):
+			case err != nil:
+				errs = append(errs, err)
+			default:
+				out = append(out, adopted)
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func (c *Claimer[T]) adopt(ctx context.Context, obj T) (T, error) {
+	var zero T
+	if !c.adoptChecked {
+		c.adoptChecked = true
+		if c.CanAdopt != nil {
+			c.adoptErr = c.CanAdopt(ctx)
+		}
+	}
+	if c.adoptErr != nil {
+		return zero, c.adoptErr
+	}
+	next := proto.Clone(obj).(T)
+	m := next.GetMetadata()
+	m.OwnerReferences = append(m.OwnerReferences, NewControllerRef(c.Owner))
+	out, err := c.Client.Update(ctx, next)
+	if err != nil {
+		return zero, fmt.Errorf("adopting %s: %w", kinds.Key(obj), err)
+	}
+	return out, nil
+}
+
+func (c *Claimer[T]) release(ctx context.Context, obj T) error {
+	next := proto.Clone(obj).(T)
+	m := next.GetMetadata()
+	uid := c.Owner.GetMetadata().GetUid()
+	m.OwnerReferences = slices.DeleteFunc(m.OwnerReferences, func(r *shoalv1.OwnerReference) bool { return r.GetUid() == uid })
+	_, err := c.Client.Update(ctx, next)
+	if err != nil && !client.IsNotFound(err) {
+		return fmt.Errorf("releasing %s: %w", kinds.Key(obj), err)
+	}
+	return nil
+}
+
+// FreshOwnerCheck returns a CanAdopt that reads the owner through get and
+// fails unless it still has the cached owner's uid and is not being
+// deleted.
+func FreshOwnerCheck[T kinds.Object](owner T, get func(ctx context.Context, namespace, name string) (T, error)) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		m := owner.GetMetadata()
+		fresh, err := get(ctx, m.GetNamespace(), m.GetName())
+		if client.IsNotFound(err) {
+			return ErrOwnerChanged
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s before adopting: %w", kinds.Key(owner), err)
+		}
+		if fresh.GetMetadata().GetUid() != m.GetUid() || fresh.GetMetadata().GetDeletionTimestamp() != nil {
+			return ErrOwnerChanged
+		}
+		return nil
+	}
+}

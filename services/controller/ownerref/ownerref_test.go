@@ -1,0 +1,123 @@
+package ownerref
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"k8s.io/apimachinery/pkg/labels"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/sdk/go/client"
+)
+
+// fakeConn records UpdatePod calls and answers with the pod sent.
+type fakeConn struct {
+	mu      sync.Mutex
+	updated []*shoalv1.Pod
+}
+
+func (f *fakeConn) Invoke(_ context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
+	if method != "/shoal.v1.PodService/UpdatePod" {
+		return errors.New("unexpected " + method)
+	}
+	p := args.(*shoalv1.UpdatePodRequest).GetPod()
+	f.mu.Lock()
+	f.updated = append(f.updated, proto.Clone(p).(*shoalv1.Pod))
+	f.mu.Unlock()
+	proto.Merge(reply.(*shoalv1.Pod), p)
+	return nil
+}
+
+func (f *fakeConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, errors.New("no streams")
+}
+
+func pod(name string, l map[string]string, refs ...*shoalv1.OwnerReference) *shoalv1.Pod {
+	return &shoalv1.Pod{Metadata: &shoalv1.ObjectMeta{Namespace: "ns", Name: name, Labels: l, OwnerReferences: refs}}
+}
+
+func TestClaim(t *testing.T) {
+	owner := &shoalv1.ReplicaSet{Metadata: &shoalv1.ObjectMeta{Namespace: "ns", Name: "web", Uid: "rs-uid"}}
+	mine := NewControllerRef(owner)
+	theirs := &shoalv1.OwnerReference{Kind: "ReplicaSet", Name: "other", Uid: "other-uid", Controller: true}
+	web := map[string]string{"app": "web"}
+	deleting := pod("orphan-deleting", web)
+	deleting.Metadata.DeletionTimestamp = timestamppb.Now()
+	candidates := []*shoalv1.Pod{
+		pod("owned", web, mine),
+		pod("owned-relabelled", map[string]string{"app": "db"}, mine),
+		pod("orphan", web),
+		pod("orphan-other-labels", map[string]string{"app": "db"}),
+		pod("someone-elses", web, theirs),
+		deleting,
+	}
+	before := make([]*shoalv1.Pod, len(candidates))
+	for i, p := range candidates {
+		before[i] = proto.Clone(p).(*shoalv1.Pod)
+	}
+	conn := &fakeConn{}
+	checked := 0
+	c := &Claimer[*shoalv1.Pod]{
+		Owner: owner, Selector: labels.SelectorFromSet(web), Client: client.For[*shoalv1.Pod](conn),
+		CanAdopt: func(context.Context) error { checked++; return nil },
+	}
+	got, err := c.Claim(context.Background(), candidates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range got {
+		names = append(names, p.GetMetadata().GetName())
+	}
+	if !slices.Equal(names, []string{"owned", "orphan"}) {
+		t.Fatalf("claimed %v", names)
+	}
+	if checked != 1 {
+		t.Fatalf("the owner must be checked once before adopting, was %d times", checked)
+	}
+	for i, p := range candidates {
+		if !proto.Equal(p, before[i]) {
+			t.Fatalf("candidate %s was modified", p.GetMetadata().GetName())
+		}
+	}
+	byName := map[string]*shoalv1.Pod{}
+	for _, p := range conn.updated {
+		byName[p.GetMetadata().GetName()] = p
+	}
+	if len(byName) != 2 || ControllerOf(byName["orphan"]).GetUid() != "rs-uid" || len(byName["owned-relabelled"].GetMetadata().GetOwnerReferences()) != 0 {
+		t.Fatalf("writes: %v", conn.updated)
+	}
+
+	// An owner that is gone adopts nothing.
+	c = &Claimer[*shoalv1.Pod]{
+		Owner: owner, Selector: labels.SelectorFromSet(web), Client: client.For[*shoalv1.Pod](&fakeConn{}),
+		CanAdopt: func(context.Context) error { return ErrOwnerChanged },
+	}
+	if _, err := c.Claim(context.Background(), []*shoalv1.Pod{pod("orphan", web)}); !errors.Is(err, ErrOwnerChanged) {
+		t.Fatalf("claim for a dead owner: %v", err)
+	}
+}
+
+func TestIndexes(t *testing.T) {
+	owner := &shoalv1.ReplicaSet{Metadata: &shoalv1.ObjectMeta{Namespace: "ns", Name: "web", Uid: "u1"}}
+	p := pod("p", nil, &shoalv1.OwnerReference{Uid: "u0"}, NewControllerRef(owner))
+	if !slices.Equal(UIDs(p), []string{"u0", "u1"}) || !slices.Equal(ControllerUID(p), []string{"u1"}) || OrphanNamespace(p) != nil {
+		t.Fatalf("indexes of an owned pod: %v %v %v", UIDs(p), ControllerUID(p), OrphanNamespace(p))
+	}
+	if !IsControlledBy(p, owner) {
+		t.Fatal("controlled by its controller ref")
+	}
+	o := pod("o", nil)
+	if UIDs(o) != nil || ControllerUID(o) != nil || !slices.Equal(OrphanNamespace(o), []string{"ns"}) {
+		t.Fatal("indexes of an orphan")
+	}
+	if r := NewControllerRef(owner); r.GetKind() != "ReplicaSet" || !r.GetController() || !r.GetBlockOwnerDeletion() {
+		t.Fatalf("controller ref %v", r)
+	}
+}
