@@ -112,28 +112,13 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 func (c *Controller) enqueue(d *shoalv1.Deployment) { c.queue.Add(kinds.Key(d)) }
 
 func (c *Controller) resolve(namespace string, ref *shoalv1.OwnerReference) *shoalv1.Deployment {
-	if ref == nil || ref.GetKind() != "Deployment" {
-		return nil
-	}
-	d, ok := c.deps.Get(namespace + "/" + ref.GetName())
-	if !ok || d.GetMetadata().GetUid() != ref.GetUid() {
-		return nil
-	}
-	return d
+	owner, _ := ownerref.Resolve(c.deps.Get, "Deployment", namespace, ref)
+	return owner
 }
 
-// matching returns the Deployments whose selector matches an orphan
-// ReplicaSet's labels.
+// matching returns the Deployments whose selector matches an orphan's labels.
 func (c *Controller) matching(rs *shoalv1.ReplicaSet) []*shoalv1.Deployment {
-	var out []*shoalv1.Deployment
-	set := labels.Set(rs.GetMetadata().GetLabels())
-	for _, d := range c.deps.ListNamespace(rs.GetMetadata().GetNamespace()) {
-		sel, err := selector.FromLabelSelector(d.GetSpec().GetSelector())
-		if err == nil && !sel.Empty() && sel.Matches(set) {
-			out = append(out, d)
-		}
-	}
-	return out
+	return ownerref.Selecting(c.deps.ListNamespace(rs.GetMetadata().GetNamespace()), func(d *shoalv1.Deployment) *shoalv1.LabelSelector { return d.GetSpec().GetSelector() }, rs.GetMetadata().GetLabels())
 }
 
 func (c *Controller) addRS(rs *shoalv1.ReplicaSet) {

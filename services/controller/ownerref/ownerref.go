@@ -15,6 +15,7 @@ import (
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
+	"github.com/shoalmesh/shoal/sdk/go/selector"
 )
 
 // ControllerOf returns the owner reference that is the object's managing
@@ -188,4 +189,34 @@ func FreshOwnerCheck[T kinds.Object](owner T, get func(ctx context.Context, name
 		}
 		return nil
 	}
+}
+
+// Resolve returns the owner a controller reference points at when the
+// cache (get, keyed "namespace/name") holds it with the same uid; a
+// reference to another kind or to a since-recreated owner resolves to
+// nothing.
+func Resolve[T kinds.Object](get func(key string) (T, bool), kind, namespace string, ref *shoalv1.OwnerReference) (T, bool) {
+	var zero T
+	if ref == nil || ref.GetKind() != kind {
+		return zero, false
+	}
+	owner, ok := get(namespace + "/" + ref.GetName())
+	if !ok || owner.GetMetadata().GetUid() != ref.GetUid() {
+		return zero, false
+	}
+	return owner, true
+}
+
+// Selecting returns the owners whose label selector matches set: the
+// candidates to adopt an orphan. An owner with an empty or invalid
+// selector selects nothing.
+func Selecting[T kinds.Object](owners []T, selectorOf func(T) *shoalv1.LabelSelector, set map[string]string) []T {
+	var out []T
+	for _, o := range owners {
+		sel, err := selector.FromLabelSelector(selectorOf(o))
+		if err == nil && !sel.Empty() && sel.Matches(labels.Set(set)) {
+			out = append(out, o)
+		}
+	}
+	return out
 }

@@ -13,13 +13,11 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"k8s.io/apimachinery/pkg/labels"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
-	"github.com/shoalmesh/shoal/sdk/go/selector"
 	"github.com/shoalmesh/shoal/sdk/go/workqueue"
 	"github.com/shoalmesh/shoal/services/controller/control"
 	"github.com/shoalmesh/shoal/services/controller/expectations"
@@ -88,34 +86,14 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 func (c *Controller) enqueue(rs *shoalv1.ReplicaSet) { c.queue.Add(kinds.Key(rs)) }
 
-// resolve returns the ReplicaSet a controller reference points at, if it is
-// cached with the same uid.
 func (c *Controller) resolve(namespace string, ref *shoalv1.OwnerReference) *shoalv1.ReplicaSet {
-	if ref == nil || ref.GetKind() != "ReplicaSet" {
-		return nil
-	}
-	rs, ok := c.rss.Get(namespace + "/" + ref.GetName())
-	if !ok || rs.GetMetadata().GetUid() != ref.GetUid() {
-		return nil
-	}
-	return rs
+	owner, _ := ownerref.Resolve(c.rss.Get, "ReplicaSet", namespace, ref)
+	return owner
 }
 
-// matching returns the ReplicaSets in the pod's namespace whose selector
-// matches its labels (candidates to adopt an orphan).
+// matching returns the ReplicaSets whose selector matches an orphan's labels.
 func (c *Controller) matching(p *shoalv1.Pod) []*shoalv1.ReplicaSet {
-	var out []*shoalv1.ReplicaSet
-	set := labels.Set(p.GetMetadata().GetLabels())
-	for _, rs := range c.rss.ListNamespace(p.GetMetadata().GetNamespace()) {
-		sel, err := selector.FromLabelSelector(rs.GetSpec().GetSelector())
-		if err != nil || sel.Empty() {
-			continue
-		}
-		if sel.Matches(set) {
-			out = append(out, rs)
-		}
-	}
-	return out
+	return ownerref.Selecting(c.rss.ListNamespace(p.GetMetadata().GetNamespace()), func(rs *shoalv1.ReplicaSet) *shoalv1.LabelSelector { return rs.GetSpec().GetSelector() }, p.GetMetadata().GetLabels())
 }
 
 func (c *Controller) addPod(p *shoalv1.Pod) {
