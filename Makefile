@@ -8,9 +8,10 @@ RUN_DIR ?= $(CURDIR)/.run
 FUZZTIME ?= 10s
 GO_TEST_FLAGS ?= -timeout 20m
 
-SERVICES := apigateway xds
+SERVICES := apigateway scheduler controller nodeagent xds
+NODES ?= 1
 
-.PHONY: all build proto check-proto check-ts check-go check-deploy test test-go fuzz run clean node-deps
+.PHONY: all build images proto check-proto check-ts check-go check-deploy check-prometheus test test-go fuzz run clean node-deps interop
 
 all: build
 
@@ -24,10 +25,16 @@ node-deps: node_modules/.installed
 proto: node-deps
 	$(BUF) generate
 
-## build: every service binary into bin/.
+## build: every service binary, shoalctl and shoal-local (static) into bin/.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./services/,$(SERVICES))
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ $(addprefix ./services/,$(SERVICES)) \
+		./tools/shoalctl ./tools/greeter/client ./tools/localcluster/cmd/shoal-local
+
+## images: an OCI archive of each service (shoal.local/<service>:latest,
+## tools/mkimage) in bin/images/, to run them as containers.
+images: build
+	$(BIN)/shoal-local images --bin $(BIN) --out $(BIN)/images
 
 ## check-proto: buf lint, buf breaking against main, generated code up to date.
 check-proto: node-deps
@@ -71,13 +78,29 @@ check-deploy: build
 		echo "systemd-analyze verify $$unit: ok"; \
 	done
 
-## test: everything CI runs.
-test: check-proto check-ts check-go check-deploy test-go fuzz
+## check-prometheus: the Prometheus config and SLO rules are valid, and the
+## rules' unit tests pass (Debian's prometheus package provides promtool).
+check-prometheus:
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.yml
 
-## run: a local cluster (today: the apigateway with embedded etcd) in the foreground.
+## interop: service logs and traces reach a real Fluent forward + OTLP
+## receiver (the OpenTelemetry Collector, built once into
+## ~/.cache/shoal/otelcol). Not part of `make test`; see docs/observability.md.
+interop:
+	OTELCOL_BIN=$$(tools/interop/build-collector.sh) && \
+		OTELCOL_BIN=$$OTELCOL_BIN $(GO) test -tags interop -count=1 -v $(GO_TEST_FLAGS) ./tools/interop/
+
+## test: everything CI runs.
+test: check-proto check-ts check-go check-deploy check-prometheus test-go fuzz
+
+## run: a local cluster (containerd, apigateway with embedded etcd, scheduler,
+## controller, xds, NODES node agents) plus the sample app, in the
+## foreground, as root; Ctrl-C stops it and cleans up. See docs/localcluster.md.
 run: build
-	@mkdir -p $(RUN_DIR)
-	$(BIN)/apigateway --etcd-data-dir $(RUN_DIR)/etcd --listen 127.0.0.1:6443 --metrics-addr 127.0.0.1:9443
+	@if [ "$$(id -u)" != 0 ]; then echo "make run needs root (containers, network namespaces): sudo make run NODES=$(NODES)"; exit 1; fi
+	$(BIN)/shoal-local --bin $(BIN) --dir $(RUN_DIR) --nodes $(NODES) --manifests deploy/local
 
 clean:
 	rm -rf $(BIN) $(RUN_DIR)

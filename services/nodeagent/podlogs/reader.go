@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -68,6 +69,16 @@ func Read(ctx context.Context, path string, o ReadOptions, send func([]*shoalv1.
 		lines = appendRecords(lines, old, keep)
 	}
 	f, err := os.Open(path)
+	for err != nil && errors.Is(err, fs.ErrNotExist) && o.Follow {
+		// A rotation renames the file before creating the next one: wait
+		// for it rather than ending a follow in that instant.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(o.Poll):
+		}
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		if o.TailLines != nil || !o.Follow {
 			return sendAll(lines, o, send)

@@ -27,8 +27,11 @@ type Process struct {
 	Path string
 	Args []string
 	Env  []string
-	// Netns, when set, runs the process inside that network namespace
-	// (via `ip netns exec`).
+	// Netns, when set, runs the process inside that named network
+	// namespace (/run/netns/<Netns>, made by `ip netns add`), via nsenter
+	// --net: unlike `ip netns exec`, the process keeps the host's mount
+	// namespace, so mounts it makes (netns pins, volumes) are visible to
+	// containerd and runc.
 	Netns string
 	// HealthAddr is a gRPC address serving grpc.health.v1; Start waits for
 	// SERVING there. Empty: Ready (if set) decides, else running is enough.
@@ -75,7 +78,7 @@ func (s *Supervisor) Start(ctx context.Context, p Process) error {
 	}
 	path, args := p.Path, p.Args
 	if p.Netns != "" {
-		path, args = "ip", append([]string{"netns", "exec", p.Netns, p.Path}, p.Args...)
+		path, args = "nsenter", append([]string{"--net=/run/netns/" + p.Netns, "--", p.Path}, p.Args...)
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), p.Env...)
