@@ -23,7 +23,7 @@ type Config struct {
 	// parent) that are recorded, from 0 to 1. A caller's sampling decision
 	// always wins, so one trace is never half recorded across services.
 	TraceSampleRatio float64
-	// FluentdAddress ("host:port"), when set, also ships every log record
+	// FluentdAddress ("host:port" or "unix:///path"), when set, also ships every log record
 	// to Fluentd with tag shoal.<service>.
 	FluentdAddress string
 }

@@ -13,6 +13,12 @@
 // standard OpenTelemetry variables ask for it (OTEL_EXPORTER_OTLP_ENDPOINT,
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER=otlp); the
 // exporter itself reads the rest of the OTEL_EXPORTER_OTLP_* variables.
+// Ended spans wait for export in a bounded queue (OTEL_BSP_* variables); a
+// span that finds it full is dropped and counted in
+// shoal_trace_spans_dropped_total, so a slow or dead collector never slows
+// a request. Log records shipped to Fluentd (Config.FluentdAddress) take the
+// same approach: a bounded buffer, drops counted in
+// shoal_fluentd_records_total.
 //
 // A service's main.go uses it like this:
 //

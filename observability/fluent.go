@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fluent/fluent-logger-golang/fluent"
@@ -26,16 +27,13 @@ type FluentSink struct {
 // dropped.
 const FluentBufferLimit = 8192
 
-// NewFluentSink connects lazily to address ("host:port"); counters
+// NewFluentSink connects lazily to address, "host:port" or
+// "unix:///path/to/socket"; counters
 // shoal_fluentd_records_total{result=queued|dropped|failed} go to reg.
 func NewFluentSink(address string, reg prometheus.Registerer) (*FluentSink, error) {
-	host, portStr, err := net.SplitHostPort(address)
+	ep, err := fluentEndpoint(address)
 	if err != nil {
-		return nil, fmt.Errorf("observability: fluentd address %q: %w", address, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("observability: fluentd port %q: %w", portStr, err)
+		return nil, err
 	}
 	records := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "shoal_fluentd_records_total",
@@ -50,9 +48,11 @@ func NewFluentSink(address string, reg prometheus.Registerer) (*FluentSink, erro
 			records = are.ExistingCollector.(*prometheus.CounterVec)
 		}
 	}
-	f, err := fluent.New(fluent.Config{
-		FluentHost:         host,
-		FluentPort:         port,
+	cfg := fluent.Config{
+		FluentNetwork:      ep.FluentNetwork,
+		FluentHost:         ep.FluentHost,
+		FluentPort:         ep.FluentPort,
+		FluentSocketPath:   ep.FluentSocketPath,
 		Async:              true,
 		BufferLimit:        FluentBufferLimit,
 		SubSecondPrecision: true,
@@ -69,11 +69,32 @@ func NewFluentSink(address string, reg prometheus.Registerer) (*FluentSink, erro
 				records.WithLabelValues("failed").Inc()
 			}
 		},
-	})
+	}
+	f, err := fluent.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("observability: fluentd: %w", err)
 	}
 	return &FluentSink{f: f, records: records}, nil
+}
+
+// fluentEndpoint parses "host:port" or "unix:///path" into the network
+// fields of a fluent.Config.
+func fluentEndpoint(address string) (fluent.Config, error) {
+	if path, ok := strings.CutPrefix(address, "unix://"); ok {
+		if path == "" {
+			return fluent.Config{}, fmt.Errorf("observability: fluentd address %q: no socket path", address)
+		}
+		return fluent.Config{FluentNetwork: "unix", FluentSocketPath: path}, nil
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return fluent.Config{}, fmt.Errorf("observability: fluentd address %q: %w", address, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fluent.Config{}, fmt.Errorf("observability: fluentd port %q: %w", portStr, err)
+	}
+	return fluent.Config{FluentNetwork: "tcp", FluentHost: host, FluentPort: port}, nil
 }
 
 func asAlreadyRegistered(err error, target *prometheus.AlreadyRegisteredError) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,6 +25,22 @@ func startReceiver(t *testing.T) (string, <-chan forwardMsg) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return lis.Addr().String(), receive(t, lis)
+}
+
+// startUnixReceiver is startReceiver on a unix socket; the address is
+// "unix:///path".
+func startUnixReceiver(t *testing.T) (string, <-chan forwardMsg) {
+	t.Helper()
+	lis, err := net.Listen("unix", filepath.Join(t.TempDir(), "fluentd.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "unix://" + lis.Addr().String(), receive(t, lis)
+}
+
+// receive decodes the forward messages of every connection to lis.
+func receive(t *testing.T, lis net.Listener) <-chan forwardMsg {
 	t.Cleanup(func() { lis.Close() })
 	out := make(chan forwardMsg, 100)
 	go func() {
@@ -51,14 +68,26 @@ func startReceiver(t *testing.T) (string, <-chan forwardMsg) {
 			}()
 		}
 	}()
-	return lis.Addr().String(), out
+	return out
 }
 
 // TestLogsReachFluentd decodes what the logger sends on the wire: one record
 // per log line, tagged shoal.<service>, with the same fields as the JSON
 // log, trace ids included.
 func TestLogsReachFluentd(t *testing.T) {
-	addr, msgs := startReceiver(t)
+	for _, tc := range []struct {
+		name  string
+		start func(*testing.T) (string, <-chan forwardMsg)
+	}{
+		{name: "tcp", start: startReceiver},
+		{name: "unix socket", start: startUnixReceiver},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testLogsReachFluentd(t, tc.start) })
+	}
+}
+
+func testLogsReachFluentd(t *testing.T, start func(*testing.T) (string, <-chan forwardMsg)) {
+	addr, msgs := start(t)
 	cfg := NewConfig("apigateway")
 	cfg.FluentdAddress = addr
 	o, err := Setup(context.Background(), cfg, io.Discard)

@@ -150,8 +150,9 @@ func TestMetricsLint(t *testing.T) {
 			ours = append(ours, f)
 		}
 	}
-	if len(ours) != 4 {
-		t.Fatalf("got %d shoal_ families, want 4", len(ours))
+	// grpc server and client (2 each), trace span dropped and exported.
+	if len(ours) != 6 {
+		t.Fatalf("got %d shoal_ families, want 6", len(ours))
 	}
 	problems, err := promlint.NewWithMetricFamilies(ours).Lint()
 	if err != nil {

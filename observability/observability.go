@@ -76,7 +76,9 @@ func Setup(ctx context.Context, cfg Config, logOut io.Writer) (*Observability, e
 
 	export := decideExport(os.Getenv)
 	logExportWarnings(logger, export)
-	tp, exp, err := newTracerProvider(ctx, cfg, export.enabled)
+	spanMetrics := newSpanQueueMetrics()
+	reg.MustRegister(spanMetrics.collectors()...)
+	tp, exp, err := newTracerProvider(ctx, cfg, export.enabled, spanMetrics, logger)
 	if err != nil {
 		if fluentSink != nil {
 			fluentSink.Close()

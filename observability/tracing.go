@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -99,8 +100,9 @@ func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
 }
 
 // newTracerProvider returns the provider and, when exporting, the exporter
-// it feeds (nil otherwise).
-func newTracerProvider(ctx context.Context, cfg Config, export bool) (*sdktrace.TracerProvider, sdktrace.SpanExporter, error) {
+// it feeds (nil otherwise). Span loss is counted in m whether or not spans
+// are exported, so the series exist on every service.
+func newTracerProvider(ctx context.Context, cfg Config, export bool, m *spanQueueMetrics, logger *slog.Logger) (*sdktrace.TracerProvider, sdktrace.SpanExporter, error) {
 	res, err := newResource(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -117,16 +119,41 @@ func newTracerProvider(ctx context.Context, cfg Config, export bool) (*sdktrace.
 		if err != nil {
 			return nil, nil, fmt.Errorf("observability: creating OTLP trace exporter: %w", err)
 		}
-		// The batch processor's queue is bounded (2048 spans unless
-		// OTEL_BSP_MAX_QUEUE_SIZE says otherwise) and, without
-		// WithBlocking, drops spans when full: a slow or dead collector
-		// costs lost spans, never request latency, because export and its
-		// retries run on the processor's own goroutine.
-		opts = append(opts, sdktrace.WithBatcher(exp))
+		// The span queue is bounded (OTEL_BSP_MAX_QUEUE_SIZE, 2048 by
+		// default) and drops, counting, when full: a slow or dead
+		// collector costs lost spans, never request latency, because
+		// export and its retries run on the queue's own goroutine.
+		qcfg, warnings := envSpanQueueConfig()
+		for _, w := range warnings {
+			logger.Warn("tracing configuration ignored", "reason", w)
+		}
+		opts = append(opts, sdktrace.WithSpanProcessor(newSpanQueue(exp, qcfg, m, exportErrorLogger(logger))))
 	}
 	// Without an exporter no span processor is registered: spans still get
 	// ids (so logs can carry them) but are discarded when they end.
 	return sdktrace.NewTracerProvider(opts...), exp, nil
+}
+
+// exportErrorInterval spaces out the warnings about failed exports: a
+// collector that is down fails every batch, and the dropped-spans counter
+// already tells how many were lost.
+const exportErrorInterval = time.Minute
+
+// exportErrorLogger logs the first export failure and then at most one per
+// exportErrorInterval, with the number of failures in between. It is
+// called from the span queue's single export goroutine only.
+func exportErrorLogger(l *slog.Logger) func(error) {
+	var last time.Time
+	suppressed := 0
+	return func(err error) {
+		if !last.IsZero() && time.Since(last) < exportErrorInterval {
+			suppressed++
+			return
+		}
+		l.Warn("exporting spans failed; they are dropped and counted in shoal_trace_spans_dropped_total",
+			"error", err, "failures_not_logged", suppressed)
+		last, suppressed = time.Now(), 0
+	}
 }
 
 func logExportWarnings(l *slog.Logger, d exportDecision) {

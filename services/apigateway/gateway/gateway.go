@@ -200,6 +200,9 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (g
 		if err := obs.Registry.Register(&watchCollector{reg: g.reg}); err != nil {
 			return g, err
 		}
+		if err := obs.Registry.Register(&nodeCollector{reg: g.reg}); err != nil {
+			return g, err
+		}
 	}
 
 	if g.lis, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
