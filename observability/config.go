@@ -26,6 +26,9 @@ type Config struct {
 	// FluentdAddress ("host:port" or "unix:///path"), when set, also ships every log record
 	// to Fluentd with tag shoal.<service>.
 	FluentdAddress string
+	// FluentdBuffer bounds the records waiting for Fluentd (0 means
+	// FluentBufferLimit); past it new records are dropped and counted.
+	FluentdBuffer int
 }
 
 // NewConfig returns the defaults: info logs, every trace sampled, no

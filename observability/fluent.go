@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluent/fluent-logger-golang/fluent"
@@ -21,6 +22,7 @@ import (
 type FluentSink struct {
 	f       *fluent.Fluent
 	records *prometheus.CounterVec
+	dropped atomic.Int64
 }
 
 // FluentBufferLimit is how many records wait for Fluentd before new ones are
@@ -30,7 +32,10 @@ const FluentBufferLimit = 8192
 // NewFluentSink connects lazily to address, "host:port" or
 // "unix:///path/to/socket"; counters
 // shoal_fluentd_records_total{result=queued|dropped|failed} go to reg.
-func NewFluentSink(address string, reg prometheus.Registerer) (*FluentSink, error) {
+func NewFluentSink(address string, bufferLimit int, reg prometheus.Registerer) (*FluentSink, error) {
+	if bufferLimit <= 0 {
+		bufferLimit = FluentBufferLimit
+	}
 	ep, err := fluentEndpoint(address)
 	if err != nil {
 		return nil, err
@@ -54,7 +59,7 @@ func NewFluentSink(address string, reg prometheus.Registerer) (*FluentSink, erro
 		FluentPort:         ep.FluentPort,
 		FluentSocketPath:   ep.FluentSocketPath,
 		Async:              true,
-		BufferLimit:        FluentBufferLimit,
+		BufferLimit:        bufferLimit,
 		SubSecondPrecision: true,
 		// A dead Fluentd must not pin the sender for minutes: give up on a
 		// record after a few quick retries, count it, move on.
@@ -109,11 +114,15 @@ func asAlreadyRegistered(err error, target *prometheus.AlreadyRegisteredError) b
 func (s *FluentSink) Post(tag string, tm time.Time, record map[string]any) bool {
 	if err := s.f.PostWithTime(tag, tm, record); err != nil {
 		s.records.WithLabelValues("dropped").Inc()
+		s.dropped.Add(1)
 		return false
 	}
 	s.records.WithLabelValues("queued").Inc()
 	return true
 }
+
+// Dropped counts records lost to a full buffer.
+func (s *FluentSink) Dropped() int64 { return s.dropped.Load() }
 
 // Close stops the sender; queued records that could not be sent are lost.
 func (s *FluentSink) Close() error { return s.f.Close() }

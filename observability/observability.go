@@ -67,7 +67,7 @@ func Setup(ctx context.Context, cfg Config, logOut io.Writer) (*Observability, e
 	var fluentSink *FluentSink
 	if cfg.FluentdAddress != "" {
 		var err error
-		if fluentSink, err = NewFluentSink(cfg.FluentdAddress, reg); err != nil {
+		if fluentSink, err = NewFluentSink(cfg.FluentdAddress, cfg.FluentdBuffer, reg); err != nil {
 			return nil, err
 		}
 		logOut = io.MultiWriter(logOut, fluentLogWriter{sink: fluentSink, tag: "shoal." + cfg.Service})
@@ -101,6 +101,11 @@ func Setup(ctx context.Context, cfg Config, logOut io.Writer) (*Observability, e
 		stop:           make(chan struct{}),
 	}, nil
 }
+
+// Fluent is the process's Fluentd sink (nil without FluentdAddress), for
+// components that ship records of their own — the node agent's container
+// logs — through the same bounded buffer and connection.
+func (o *Observability) Fluent() *FluentSink { return o.fluent }
 
 // Tracer returns a tracer of this process's provider, named after the
 // instrumented package or component.

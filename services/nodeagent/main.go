@@ -57,8 +57,8 @@ func run(args []string) error {
 	fs.StringVar(&cfg.EnvoyImage, "envoy-image", cfg.EnvoyImage, "Envoy image of the sidecar added to mesh pods; empty: no sidecar (proxyless gRPC only)")
 	fs.StringVar(&cfg.LogDir, "log-dir", cfg.LogDir, "container log files")
 	fs.Int64Var(&cfg.LogMaxSize, "log-max-size", cfg.LogMaxSize, "rotate a container log past this many bytes")
-	fs.StringVar(&cfg.FluentdAddress, "fluentd-address", cfg.FluentdAddress, "Fluentd forward address (host:port or unix:///path); empty disables shipping")
-	fs.IntVar(&cfg.FluentdBuffer, "fluentd-buffer", cfg.FluentdBuffer, "log records buffered for Fluentd before dropping")
+	fs.StringVar(&ocfg.FluentdAddress, "fluentd-address", "", "Fluentd forward address (host:port or unix:///path) for container logs (tag shoal.pod.<ns>.<pod>.<container>) and the agent's own (tag shoal.nodeagent); empty disables shipping")
+	fs.IntVar(&ocfg.FluentdBuffer, "fluentd-buffer", observability.FluentBufferLimit, "log records buffered for Fluentd before dropping")
 	fs.DurationVar(&cfg.BackoffBase, "restart-backoff", cfg.BackoffBase, "first restart back-off (doubles up to --restart-backoff-max)")
 	fs.DurationVar(&cfg.BackoffMax, "restart-backoff-max", cfg.BackoffMax, "longest restart back-off")
 	fs.BoolVar(&cfg.DeleteBridgeOnClose, "delete-bridge-on-exit", cfg.DeleteBridgeOnClose, "delete the pod bridge on exit")
@@ -68,9 +68,6 @@ func run(args []string) error {
 	if err := flagenv.Parse(fs, "SHOAL_NODEAGENT", args); err != nil {
 		return err
 	}
-	// One Fluentd for container logs (tag shoal.pod.<ns>.<pod>.<container>)
-	// and the agent's own logs (tag shoal.nodeagent).
-	ocfg.FluentdAddress = cfg.FluentdAddress
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

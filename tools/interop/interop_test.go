@@ -99,13 +99,13 @@ func TestTelemetryReachesCollector(t *testing.T) {
 	spanID := span.SpanContext().SpanID().String()
 
 	// A container's output through the node agent's log path.
-	sink, err := podlogs.NewFluent(col.fluentAddr, 1024)
+	fsink, err := observability.NewFluentSink(col.fluentAddr, 1024, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sink.Close() })
+	t.Cleanup(func() { _ = fsink.Close() })
 	meta := podlogs.Meta{Namespace: "default", Pod: "web-0", Container: "app", Node: "node-a"}
-	w, err := podlogs.Open(filepath.Join(dir, "containers", "web-0_app.log"), 0, meta, sink)
+	w, err := podlogs.Open(filepath.Join(dir, "containers", "web-0_app.log"), 0, meta, podlogs.NewFluent(fsink))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,10 +92,9 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 		return nil, err
 	}
 	var sink podlogs.Sink
-	if cfg.FluentdAddress != "" {
-		if a.fluent, err = podlogs.NewFluent(cfg.FluentdAddress, cfg.FluentdBuffer); err != nil {
-			return nil, err
-		}
+	if fs := obs.Fluent(); fs != nil {
+		// The agent's own logs and its containers' share one Fluentd sink.
+		a.fluent = podlogs.NewFluent(fs)
 		sink = a.fluent
 	}
 
@@ -201,9 +200,6 @@ func (a *Agent) Close() error {
 		a.wg.Wait()
 		if a.conn != nil {
 			a.conn.Close()
-		}
-		if a.fluent != nil {
-			a.fluent.Close()
 		}
 		if a.rt != nil {
 			if a.cfg.DeleteBridgeOnClose && a.net != nil {

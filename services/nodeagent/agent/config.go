@@ -36,11 +36,9 @@ type Config struct {
 	BridgeName  string
 
 	// State and logs
-	StateDir       string
-	LogDir         string
-	LogMaxSize     int64
-	FluentdAddress string
-	FluentdBuffer  int
+	StateDir   string
+	LogDir     string
+	LogMaxSize int64
 
 	// ListenAddr serves NodeAgentService and grpc health.
 	ListenAddr string
@@ -76,7 +74,6 @@ func NewConfig() Config {
 		StateDir:            "/var/lib/shoal/nodeagent",
 		LogDir:              "/var/log/shoal/pods",
 		LogMaxSize:          10 << 20,
-		FluentdBuffer:       8192,
 		ListenAddr:          ":10250",
 		BackoffBase:         10 * time.Second,
 		BackoffMax:          5 * time.Minute,

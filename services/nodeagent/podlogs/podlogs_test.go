@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/shoalmesh/shoal/observability"
 	"net"
 	"os"
 	"path/filepath"
@@ -184,11 +185,12 @@ func TestFluentShipsTaggedRecords(t *testing.T) {
 		}
 		recv <- b.String()
 	}()
-	f, err := NewFluent(l.Addr().String(), 100)
+	sink, err := observability.NewFluentSink(l.Addr().String(), 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer sink.Close()
+	f := NewFluent(sink)
 	m := Meta{Namespace: "ns1", Pod: "web", Container: "app", Node: "node-a"}
 	f.Ship(m, "stdout", time.Now(), []byte("hello-fluent"))
 	select {
@@ -204,11 +206,12 @@ func TestFluentShipsTaggedRecords(t *testing.T) {
 }
 
 func TestFluentNeverBlocksWhenUnreachable(t *testing.T) {
-	f, err := NewFluent("127.0.0.1:1", 10)
+	sink, err := observability.NewFluentSink("127.0.0.1:1", 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer sink.Close()
+	f := NewFluent(sink)
 	done := make(chan struct{})
 	go func() {
 		for i := 0; i < 1000; i++ {
