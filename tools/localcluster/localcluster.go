@@ -282,6 +282,8 @@ func (c *Cluster) up(ctx context.Context) error {
 			"--lease-renew-interval", "2s",
 			"--restart-backoff", "1s", "--restart-backoff-max", "20s",
 			"--delete-bridge-on-exit",
+			// Mesh pods get an xDS bootstrap naming this address.
+			"--xds-address", c.XDSAddr,
 		}
 		if err := c.svcs.Start(ctx, supervisor.Process{
 			Name: "nodeagent-" + n.Name, Path: c.bin("nodeagent"), Netns: n.Netns,
