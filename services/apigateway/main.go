@@ -4,28 +4,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/services/apigateway/gateway"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "apigateway:", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("apigateway", run) }
 
 func run(args []string) error {
 	cfg := gateway.NewConfig()
@@ -55,25 +43,7 @@ func run(args []string) error {
 		cfg.EtcdEndpoints = strings.Split(etcdEndpoints, ",")
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
-	if err != nil {
-		return err
-	}
-	defer obs.Shutdown(context.Background())
-	if _, err := obs.ServeMetrics(ctx); err != nil {
-		return err
-	}
-	gw, err := gateway.Start(ctx, cfg, obs)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		obs.Logger.Info("shutting down")
-	case err := <-gw.Err():
-		obs.Logger.Error("grpc server failed", "err", err)
-	}
-	return gw.Close()
+	return lifecycle.Run(ocfg, func(ctx context.Context, obs *observability.Observability) (lifecycle.Service, error) {
+		return gateway.Start(ctx, cfg, obs)
+	})
 }

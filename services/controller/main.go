@@ -6,28 +6,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/services/controller/manager"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "controller:", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("controller", run) }
 
 func run(args []string) error {
 	cfg := manager.NewConfig()
@@ -69,29 +58,9 @@ func run(args []string) error {
 		cfg.Controllers = splitList(controllers)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
-	if err != nil {
-		return err
-	}
-	defer obs.Shutdown(context.Background())
-	if _, err := obs.ServeMetrics(ctx); err != nil {
-		return err
-	}
-	m, err := manager.Start(ctx, cfg, obs)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		obs.Logger.Info("shutting down")
-	case err := <-m.Err():
-		obs.Logger.Error("controller manager failed", "err", err)
-		m.Close()
-		return err
-	}
-	return m.Close()
+	return lifecycle.Run(ocfg, func(ctx context.Context, obs *observability.Observability) (lifecycle.Service, error) {
+		return manager.Start(ctx, cfg, obs)
+	})
 }
 
 func splitList(s string) []string {

@@ -5,27 +5,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/services/nodeagent/agent"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "nodeagent:", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("nodeagent", run) }
 
 func run(args []string) error {
 	cfg := agent.NewConfig()
@@ -69,27 +58,7 @@ func run(args []string) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
-	if err != nil {
-		return err
-	}
-	defer obs.Shutdown(context.Background())
-	if _, err := obs.ServeMetrics(ctx); err != nil {
-		return err
-	}
-	a, err := agent.Start(ctx, cfg, obs)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		obs.Logger.Info("shutting down; pods keep running")
-	case err := <-a.Err():
-		obs.Logger.Error("agent failed", "err", err)
-		a.Close()
-		return err
-	}
-	return a.Close()
+	return lifecycle.Run(ocfg, func(ctx context.Context, obs *observability.Observability) (lifecycle.Service, error) {
+		return agent.Start(ctx, cfg, obs)
+	})
 }

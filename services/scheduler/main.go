@@ -5,29 +5,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/services/scheduler/scheduler"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "scheduler:", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("scheduler", run) }
 
 func run(args []string) error {
 	cfg := scheduler.NewConfig()
@@ -75,30 +63,7 @@ func run(args []string) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = obs.Shutdown(sctx)
-	}()
-	if _, err := obs.ServeMetrics(ctx); err != nil {
-		return err
-	}
-	s, err := scheduler.Start(ctx, cfg, obs)
-	if err != nil {
-		return err
-	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-		obs.Logger.Info("shutting down: resigning and draining")
-	case runErr = <-s.Err():
-		obs.Logger.Error("scheduler failed", "err", runErr)
-	}
-	return errors.Join(runErr, s.Close())
+	return lifecycle.Run(ocfg, func(ctx context.Context, obs *observability.Observability) (lifecycle.Service, error) {
+		return scheduler.Start(ctx, cfg, obs)
+	})
 }

@@ -5,27 +5,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/flagenv"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/services/xds/server"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "xds:", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("xds", run) }
 
 func run(args []string) error {
 	cfg := server.NewConfig()
@@ -48,22 +37,7 @@ func run(args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	obs, err := observability.Setup(ctx, ocfg, os.Stderr)
-	if err != nil {
-		return err
-	}
-	defer obs.Shutdown(context.Background())
-	srv, err := server.Start(ctx, cfg, obs)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		obs.Logger.Info("shutting down")
-	case err := <-srv.Err():
-		obs.Logger.Error("server failed", "err", err)
-	}
-	return srv.Close()
+	return lifecycle.Run(ocfg, func(ctx context.Context, obs *observability.Observability) (lifecycle.Service, error) {
+		return server.Start(ctx, cfg, obs)
+	})
 }
