@@ -127,11 +127,15 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 	a.cancel = cancel
 	podClient := client.For[*shoalv1.Pod](a.conn)
 	inf := informer.New(podClient, informer.WithFieldSelector("spec.node_name="+cfg.NodeName), informer.WithLogger(a.log))
+	podMetrics, err := pods.NewMetrics(obs.Registry)
+	if err != nil {
+		return nil, err
+	}
 	a.pods = pods.New(pods.Config{
 		NodeName: cfg.NodeName, NodeIP: a.nodeIP, PauseImage: cfg.PauseImage,
 		PodDir: filepath.Join(cfg.StateDir, "pods"), LogDir: cfg.LogDir, LogMaxSize: cfg.LogMaxSize,
 		BackoffBase: cfg.BackoffBase, BackoffMax: cfg.BackoffMax, Workers: cfg.Workers, ResyncPeriod: cfg.ResyncPeriod,
-		XDSAddress: cfg.XDSAddress, EnvoyImage: cfg.EnvoyImage,
+		XDSAddress: cfg.XDSAddress, EnvoyImage: cfg.EnvoyImage, Metrics: podMetrics,
 	}, a.rt, a.net, podClient, inf, sink, a.log)
 	a.goRun(func() error { return inf.Run(runCtx) })
 	a.goRun(func() error { return a.pods.Run(runCtx) })

@@ -47,6 +47,8 @@ type Config struct {
 	EnvoyImage string
 	// ClusterDomain of the node ids ("" is cluster.local).
 	ClusterDomain string
+	// Metrics may be nil.
+	Metrics *Metrics
 }
 
 // PodClient is the part of the Pod API the reconciler uses.
@@ -268,7 +270,21 @@ func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podStat
 		}
 		return fmt.Errorf("pods: status of %s: %w", st.key, err)
 	}
+	if !st.startupObserved && isReady(status) && !isReady(pod.GetStatus()) {
+		// First Ready of this pod seen by this agent: the startup SLI.
+		st.startupObserved = true
+		m.cfg.Metrics.observeStartup(pod.GetMetadata().GetCreationTimestamp().AsTime())
+	}
 	return nil
+}
+
+func isReady(s *shoalv1.PodStatus) bool {
+	for _, c := range s.GetConditions() {
+		if c.GetType() == "Ready" {
+			return c.GetStatus() == shoalv1.ConditionStatus_CONDITION_STATUS_TRUE
+		}
+	}
+	return false
 }
 
 func (m *Manager) podDir(uid string) string { return filepath.Join(m.cfg.PodDir, uid) }

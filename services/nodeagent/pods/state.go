@@ -41,6 +41,8 @@ type podState struct {
 	containers map[string]*ctrState
 	// sandboxErr explains why the sandbox is not up yet.
 	sandboxErr string
+	// startupObserved: the pod's first Ready went into the startup SLI.
+	startupObserved bool
 }
 
 type ctrState struct {
