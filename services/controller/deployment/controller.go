@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
@@ -214,6 +215,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		c.writes.Forget(key)
 		return nil
 	}
+	// The ReplicaSets this sync writes join the trace of the request that
+	// last changed the Deployment (the gateway records it on each object).
+	ctx = observability.ObjectContext(ctx, cached.GetMetadata().GetAnnotations())
 	if !c.writes.Satisfied(key, c.cached) {
 		// Our last writes are not in the cache yet; their events will
 		// enqueue this Deployment again. The delayed add is a safety net

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/sdk/go/selector"
@@ -42,6 +43,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		c.exp.Forget(key)
 		return nil
 	}
+	// The pods this sync creates join the trace of the request that last
+	// changed the ReplicaSet (and, through it, its Deployment).
+	ctx = observability.ObjectContext(ctx, cached.GetMetadata().GetAnnotations())
 	log := c.log.With("replicaset", key)
 	sel, err := selector.FromLabelSelector(cached.GetSpec().GetSelector())
 	if err != nil || sel.Empty() {

@@ -136,6 +136,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 		PodDir: filepath.Join(cfg.StateDir, "pods"), LogDir: cfg.LogDir, LogMaxSize: cfg.LogMaxSize,
 		BackoffBase: cfg.BackoffBase, BackoffMax: cfg.BackoffMax, Workers: cfg.Workers, ResyncPeriod: cfg.ResyncPeriod,
 		XDSAddress: cfg.XDSAddress, EnvoyImage: cfg.EnvoyImage, Metrics: podMetrics,
+		Tracer: obs.Tracer("github.com/shoalmesh/shoal/services/nodeagent"),
 	}, a.rt, a.net, podClient, inf, sink, a.log)
 	a.goRun(func() error { return inf.Run(runCtx) })
 	a.goRun(func() error { return a.pods.Run(runCtx) })

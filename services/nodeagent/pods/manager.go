@@ -9,11 +9,14 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	kworkqueue "k8s.io/client-go/util/workqueue"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
@@ -49,6 +52,9 @@ type Config struct {
 	ClusterDomain string
 	// Metrics may be nil.
 	Metrics *Metrics
+	// Tracer records pod starts as spans in the trace of the request that
+	// created the pod; nil records nothing.
+	Tracer trace.Tracer
 }
 
 // PodClient is the part of the Pod API the reconciler uses.
@@ -195,6 +201,14 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		st = &podState{key: key, uid: pod.GetMetadata().GetUid(), namespace: pod.GetMetadata().GetNamespace(),
 			name: pod.GetMetadata().GetName(), containers: map[string]*ctrState{}}
 		m.setState(key, st)
+		if m.cfg.Tracer != nil {
+			// The first sync starts the pod: sandbox, network, containers.
+			// Later syncs (resyncs, probes) are not traced.
+			var span trace.Span
+			ctx, span = m.cfg.Tracer.Start(observability.ObjectContext(ctx, pod.GetMetadata().GetAnnotations()), "nodeagent.StartPod",
+				trace.WithAttributes(attribute.String("shoal.pod", key), attribute.String("shoal.node", m.cfg.NodeName)))
+			defer span.End()
+		}
 	}
 	var errs []error
 	if err := m.ensureSandbox(ctx, pod, st); err != nil {

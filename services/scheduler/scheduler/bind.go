@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/scheduler/cache"
 	"github.com/shoalmesh/shoal/services/scheduler/queue"
@@ -54,6 +55,7 @@ func (t *term) bindAsync(ctx context.Context, qp *queue.QueuedPodInfo, node stri
 // with back-off.
 func (t *term) bind(ctx context.Context, qp *queue.QueuedPodInfo, node string) {
 	pi := qp.PodInfo
+	ctx = observability.ObjectContext(ctx, pi.Pod.GetMetadata().GetAnnotations())
 	ctx, span := t.s.tracer.Start(ctx, "scheduler.Bind", trace.WithAttributes(
 		attribute.String("shoal.pod", pi.Key), attribute.String("shoal.scheduler.node", node)))
 	defer span.End()

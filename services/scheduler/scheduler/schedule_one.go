@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/services/scheduler/framework"
 	"github.com/shoalmesh/shoal/services/scheduler/queue"
 )
@@ -63,6 +64,8 @@ func (t *term) scheduleOne(ctx context.Context) bool {
 // assume, and hand the bind to a goroutine.
 func (t *term) scheduleCycle(ctx context.Context, qp *queue.QueuedPodInfo) {
 	pi := qp.PodInfo
+	// Continue the trace of the request that created the pod.
+	ctx = observability.ObjectContext(ctx, pi.Pod.GetMetadata().GetAnnotations())
 	ctx, span := t.s.tracer.Start(ctx, "scheduler.Schedule", trace.WithAttributes(
 		attribute.String("shoal.pod", pi.Key),
 		attribute.String("shoal.pod.uid", pi.UID),
