@@ -13,9 +13,19 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"sigs.k8s.io/yaml"
 )
+
+// traceID is the trace id of a W3C traceparent ("" when malformed).
+func traceID(traceparent string) string {
+	parts := strings.Split(traceparent, "-")
+	if len(parts) != 4 || len(parts[1]) != 32 {
+		return ""
+	}
+	return parts[1]
+}
 
 // Describe prints an object the way kubectl describe does: its metadata,
 // the few facts people look for first, the whole spec and status, and the
@@ -32,6 +42,11 @@ func (t *Table) Describe(w io.Writer, obj kinds.Object, events []*shoalv1.Event)
 	delete(annotations, LastAppliedAnnotation) // as kubectl describe hides its own
 	d.lines("Annotations", pairs(annotations, ": "))
 	d.field("CreationTimestamp", timestamp(m.GetCreationTimestamp()))
+	if id := traceID(m.GetAnnotations()[observability.TraceAnnotation]); id != "" {
+		// The trace of the request that created or last changed the spec:
+		// look it up in the tracing backend (Jaeger: /trace/<id>).
+		d.field("Trace", id)
+	}
 	if ts := m.GetDeletionTimestamp(); ts != nil {
 		d.field("DeletionTimestamp", timestamp(ts))
 	}
