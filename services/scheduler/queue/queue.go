@@ -418,6 +418,9 @@ func (q *Queue) Close() {
 // Stats counts the pods in each part of the queue.
 type Stats struct {
 	Active, Backoff, Unschedulable, InFlight int
+	// OldestAge is how long the pod that entered the queue first has been
+	// waiting (in flight included); 0 when the queue is empty.
+	OldestAge time.Duration
 }
 
 // Stats returns the current counts.
@@ -426,6 +429,10 @@ func (q *Queue) Stats() Stats {
 	defer q.mu.Unlock()
 	s := Stats{Active: q.active.Len(), Backoff: q.backoff.Len(), Unschedulable: len(q.unsched)}
 	s.InFlight = len(q.items) - s.Active - s.Backoff - s.Unschedulable
+	now := q.now()
+	for _, qp := range q.items {
+		s.OldestAge = max(s.OldestAge, now.Sub(qp.FirstSeen))
+	}
 	return s
 }
 

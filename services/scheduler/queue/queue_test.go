@@ -291,3 +291,28 @@ func TestPopBlocksAndCloses(t *testing.T) {
 		t.Errorf("Pop with a cancelled context: %v", err)
 	}
 }
+
+func TestStatsOldestAge(t *testing.T) {
+	c := &clock{now: time.Unix(1000, 0)}
+	q := newQueue(c)
+	if st := q.Stats(); st.OldestAge != 0 {
+		t.Fatalf("empty queue: oldest age %v", st.OldestAge)
+	}
+	q.Add(testPod("a", 0, c.now))
+	c.Advance(3 * time.Second)
+	q.Add(testPod("b", 0, c.now))
+	c.Advance(2 * time.Second)
+	if st := q.Stats(); st.OldestAge != 5*time.Second {
+		t.Fatalf("oldest age %v, want 5s (pod a)", st.OldestAge)
+	}
+	qp := popNow(t, q) // in flight still counts
+	c.Advance(time.Second)
+	if st := q.Stats(); st.OldestAge != 6*time.Second {
+		t.Fatalf("with %s in flight: oldest age %v, want 6s", qp.Key, st.OldestAge)
+	}
+	q.Delete(testPod("a", 0, c.now))
+	q.Done(qp)
+	if st := q.Stats(); st.OldestAge != 3*time.Second {
+		t.Fatalf("after a left: oldest age %v, want 3s (pod b)", st.OldestAge)
+	}
+}

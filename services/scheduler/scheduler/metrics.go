@@ -81,10 +81,17 @@ var pendingDesc = prometheus.NewDesc("shoal_scheduler_pending_pods",
 	"Pods in the scheduling queue by sub-queue: active, backoff, unschedulable, in_flight (being scheduled or bound). 0 while standing by.",
 	[]string{"queue"}, nil)
 
+var oldestDesc = prometheus.NewDesc("shoal_scheduler_pending_pod_oldest_age_seconds",
+	"How long the longest-waiting pod in the scheduling queue has been waiting (0 when empty or standing by): a pod that never binds shows here.",
+	nil, nil)
+
 // queueCollector reports the current term's queue depth at scrape time.
 type queueCollector struct{ s *Scheduler }
 
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pendingDesc }
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pendingDesc
+	ch <- oldestDesc
+}
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	var st queue.Stats
@@ -97,4 +104,5 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}{{"active", st.Active}, {"backoff", st.Backoff}, {"unschedulable", st.Unschedulable}, {"in_flight", st.InFlight}} {
 		ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(v.n), v.name)
 	}
+	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, st.OldestAge.Seconds())
 }
