@@ -48,6 +48,21 @@ func TestNodeInfoIsCopyOnWrite(t *testing.T) {
 	if len(two.Pods) != 2 || two.OwnerCount(unique.Make("rs")) != 2 || len(two.UsedPorts) != 1 {
 		t.Errorf("WithoutPod changed its receiver: %+v", two)
 	}
+	// Owners come and go; the lookup shortcut (a bit mask) follows them.
+	mixed := empty.WithPod(testPod("x", 1, "rs-x", 0)).WithPod(testPod("y", 1, "rs-y", 0)).WithPod(testPod("y2", 1, "rs-y", 0))
+	noX, _ := mixed.WithoutPod("x")
+	for _, tc := range []struct {
+		ni    *framework.NodeInfo
+		owner string
+		want  int
+	}{{mixed, "rs-x", 1}, {mixed, "rs-y", 2}, {mixed, "rs-z", 0}, {noX, "rs-x", 0}, {noX, "rs-y", 2}} {
+		if got := tc.ni.OwnerCount(unique.Make(tc.owner)); got != tc.want {
+			t.Errorf("OwnerCount(%s) = %d, want %d", tc.owner, got, tc.want)
+		}
+		if got := tc.ni.OwnerCountOf(testPod("q", 1, tc.owner, 0)); got != tc.want {
+			t.Errorf("OwnerCountOf(pod of %s) = %d, want %d", tc.owner, got, tc.want)
+		}
+	}
 	if _, ok := back.WithoutPod("zzz"); ok {
 		t.Error("removing an absent pod reported success")
 	}

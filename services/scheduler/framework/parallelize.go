@@ -2,14 +2,15 @@ package framework
 
 import (
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
 
 // Parallelizer runs per-node work on a bounded number of goroutines.
 type Parallelizer struct {
-	// Workers is the most goroutines one Until uses (1 or less runs
-	// everything on the caller's goroutine).
+	// Workers is the most goroutines one Until uses, capped at GOMAXPROCS
+	// (1 or less runs everything on the caller's goroutine).
 	Workers int
 }
 
@@ -32,7 +33,9 @@ func (p Parallelizer) Until(pieces int, fn func(i int) bool) {
 	if pieces <= 0 {
 		return
 	}
-	workers := max(p.Workers, 1)
+	// More goroutines than the runtime runs at once only add scheduling
+	// overhead to CPU-bound filtering.
+	workers := max(min(p.Workers, runtime.GOMAXPROCS(0)), 1)
 	chunk := chunkSize(pieces, workers)
 	chunks := (pieces + chunk - 1) / chunk
 	workers = min(workers, chunks)

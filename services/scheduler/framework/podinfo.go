@@ -3,6 +3,7 @@ package framework
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"time"
 	"unique"
 
@@ -104,6 +105,9 @@ type PodInfo struct {
 	// which is a pointer comparison in the hottest loop of scoring.
 	OwnerUID string
 	Owner    unique.Handle[string]
+	// OwnerBit is one bit chosen by hashing OwnerUID (0 without an owner):
+	// NodeInfos keep the OR of their owners' bits to skip most lookups.
+	OwnerBit uint64
 	// Priority orders the queue: higher first.
 	Priority int32
 	// Created is the pod's creation time (zero if unknown).
@@ -182,6 +186,7 @@ func NewPodInfo(pod *shoalv1.Pod) *PodInfo {
 				pi.OwnerUID = ref.GetKind() + "/" + ref.GetName()
 			}
 			pi.Owner = unique.Make(pi.OwnerUID)
+			pi.OwnerBit = ownerBit(pi.OwnerUID)
 			break
 		}
 	}
@@ -213,6 +218,13 @@ func NewPodInfo(pod *shoalv1.Pod) *PodInfo {
 	}
 	pi.ParseErr = errors.Join(errs...)
 	return pi
+}
+
+var ownerSeed = maphash.MakeSeed()
+
+// ownerBit maps an owner uid to one of 64 bits.
+func ownerBit(uid string) uint64 {
+	return 1 << (maphash.String(ownerSeed, uid) % 64)
 }
 
 func compileAffinityTerm(t *shoalv1.PodAffinityTerm, podNamespace string) (AffinityTerm, error) {

@@ -31,7 +31,7 @@ func (*OwnerSpread) PreScore(_ context.Context, _ *framework.CycleState, pod *fr
 
 // Score is the number of the owner's pods on the node.
 func (*OwnerSpread) Score(_ context.Context, _ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
-	return int64(node.OwnerCount(pod.Owner)), nil
+	return int64(node.OwnerCountOf(pod)), nil
 }
 
 // ScoreExtensions is the plugin itself.

@@ -65,6 +65,9 @@ type Config struct {
 	PercentageOfNodesToScore int
 	Parallelism              int
 	MaxInFlightBinds         int
+	// NoScheduledEvents turns the scheduler's per-pod Scheduled Events off
+	// (--record-scheduled-events=false), to see what they cost.
+	NoScheduledEvents bool
 	// Timeout bounds one size's wait for its pods to be bound.
 	Timeout time.Duration
 	// TargetPodsPerSecond is marked met or MISSED next to each figure.
@@ -74,8 +77,9 @@ type Config struct {
 	// SkipBacklog leaves out the second phase (a backlog of pods bound by
 	// a freshly started scheduler).
 	SkipBacklog bool
-	// CPUProfile, if set, writes a CPU profile of the pod phase of the
-	// last size to this file (gateway, etcd and scheduler together).
+	// CPUProfile, if set, writes a CPU profile of the first phase of the
+	// last size to this file (gateway, etcd, scheduler and clients
+	// together).
 	CPUProfile string
 }
 
@@ -176,6 +180,9 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 	}
 	defer conn.Close()
 
+	// Pods are created with the generated client: the benchmark client
+	// shares the cores with what it measures, so it should cost little.
+	podsAPI := shoalv1.NewPodServiceClient(conn)
 	out := &RunResult{Size: size}
 	scfg := scheduler.NewConfig()
 	etcdClients := scfg.Scheduling.MaxInFlightBinds
@@ -217,6 +224,7 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 		if cfg.MaxInFlightBinds > 0 {
 			scfg.Scheduling.MaxInFlightBinds = cfg.MaxInFlightBinds
 		}
+		scfg.Scheduling.RecordScheduledEvents = !cfg.NoScheduledEvents
 		sched, err := scheduler.Start(ctx, scfg, sobs)
 		if err != nil {
 			_ = sobs.Shutdown(context.Background())
@@ -238,7 +246,9 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 	}
 	out.FeasibleNodes = numFeasibleNodes(scfg.Scheduling.PercentageOfNodesToScore, size.Nodes)
 
-	// Phase 1: pods created while the scheduler runs.
+	// Phase 1: pods created while the scheduler runs (the CPU profile, if
+	// asked for, covers this phase).
+	stopProfile := func() {}
 	w, err := watchBinds(ctx, conn, "bench", size.Pods)
 	if err != nil {
 		return nil, err
@@ -253,17 +263,18 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 			f.Close()
 			return nil, err
 		}
-		defer func() {
+		stopProfile = func() {
 			pprof.StopCPUProfile()
 			f.Close()
-		}()
+		}
 	}
+	defer func() { stopProfile() }()
 	cfg.logf("%s: creating %d pods from %d clients", size, size.Pods, cfg.CreateConcurrency)
 	created := make([]time.Time, size.Pods)
 	t0 := time.Now()
 	if err := parallel(ctx, size.Pods, cfg.CreateConcurrency, func(ctx context.Context, i int) error {
 		created[i] = time.Now()
-		_, err := client.For[*shoalv1.Pod](conn).Create(ctx, benchPod("bench", i))
+		_, err := podsAPI.CreatePod(ctx, &shoalv1.CreatePodRequest{Pod: benchPod("bench", i)})
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("creating pods: %w", err)
@@ -273,6 +284,8 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 	if err := w.wait(ctx, cfg.Timeout, size.Pods); err != nil {
 		return nil, err
 	}
+	stopProfile()
+	stopProfile = func() {}
 	bound := w.times()
 	lastBind := t0
 	lat := make([]time.Duration, 0, size.Pods)
@@ -311,7 +324,7 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 	defer bw.stop()
 	cfg.logf("%s: backlog: creating %d pods with no scheduler running", size, size.Pods)
 	if err := parallel(ctx, size.Pods, cfg.CreateConcurrency, func(ctx context.Context, i int) error {
-		_, err := client.For[*shoalv1.Pod](conn).Create(ctx, benchPod("backlog", i))
+		_, err := podsAPI.CreatePod(ctx, &shoalv1.CreatePodRequest{Pod: benchPod("backlog", i)})
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("creating backlog pods: %w", err)
@@ -484,12 +497,15 @@ type bindWatch struct {
 func watchBinds(ctx context.Context, conn grpc.ClientConnInterface, namespace string, pods int) (*bindWatch, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	pc := client.For[*shoalv1.Pod](conn)
-	list, err := pc.List(ctx, client.ListOptions{Namespace: namespace})
+	// Only bound pods are sent (a pod that gets bound arrives as ADDED):
+	// the watch costs the gateway half the events of a full pod watch.
+	const boundOnly = "spec.node_name!="
+	list, err := pc.List(ctx, client.ListOptions{Namespace: namespace, FieldSelector: boundOnly})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	w, err := pc.Watch(ctx, client.WatchOptions{Namespace: namespace, ResourceVersion: list.ResourceVersion})
+	w, err := pc.Watch(ctx, client.WatchOptions{Namespace: namespace, FieldSelector: boundOnly, ResourceVersion: list.ResourceVersion})
 	if err != nil {
 		cancel()
 		return nil, err

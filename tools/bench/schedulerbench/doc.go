@@ -12,10 +12,14 @@
 //     scheduler's binds, straight to the embedded etcd;
 //  2. creates the nodes (objects only, no node agents) through the gateway;
 //  3. starts a real scheduler in-process (leader election on the same etcd,
-//     default flags) and waits until it leads with every node cached;
-//  4. opens a pod watch, then creates the pods through the gateway from
-//     CreateConcurrency clients, and waits until the watch has seen every
-//     pod bound.
+//     default flags) and waits until it leads;
+//  4. opens a watch of bound pods (field selector spec.node_name!=), then
+//     creates the pods through the gateway from CreateConcurrency clients,
+//     and waits until the watch has seen every pod bound;
+//  5. backlog: stops the scheduler, creates as many pods again, starts a
+//     new scheduler (cold: list, election, seed) and times it until the
+//     watch has seen them all bound — the rate of the scheduler and
+//     BindPod alone, with creation out of the measured span.
 //
 // Throughput is pods / (last bind seen - first create started); a pod's
 // latency is from the start of its CreatePod call to its bind seen by the
@@ -25,12 +29,15 @@
 // bind; a Scheduled Event is a third when the recorder keeps up), so the
 // ceiling in pods/s is at most half the etcd rate.
 //
-// Command: the lead wires Run into tools/bench; until then, or alone:
+// Command: cmd/schedulerbench runs it alone and writes the "Scheduler"
+// section (report id "scheduler") of docs/benchmarks.md:
+//
+//	go run ./tools/bench/schedulerbench/cmd/schedulerbench -markdown docs/benchmarks.md
+//
+// and tools/bench can wire the same calls into its common runner:
 //
 //	res, err := schedulerbench.Run(ctx, schedulerbench.NewConfig())
 //	res.WriteText(os.Stdout)
-//	doc := res.Document() // report.Document with ID "scheduler": doc.WriteMarkdownFile("docs/benchmarks.md")
-//
-// which tools/bench would expose as, e.g.,
-// `go run ./tools/bench --phases scheduler --scheduler-sizes 1000x5000,5000x10000 --markdown docs/benchmarks.md`.
+//	doc := res.Document() // report.Document, ID "scheduler"
+//	doc.WriteMarkdownFile("docs/benchmarks.md")
 package schedulerbench
