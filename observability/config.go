@@ -19,6 +19,10 @@ type Config struct {
 	LogLevel string
 	// MetricsAddr is where ServeMetrics listens; empty means no HTTP server.
 	MetricsAddr string
+	// EnablePprof also serves net/http/pprof under /debug/pprof/ on
+	// MetricsAddr, as etcd's --enable-pprof does: off by default because
+	// profiles expose internals and cost CPU while they run.
+	EnablePprof bool
 	// TraceSampleRatio is the share of new traces (those without a sampled
 	// parent) that are recorded, from 0 to 1. A caller's sampling decision
 	// always wins, so one trace is never half recorded across services.

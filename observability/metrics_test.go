@@ -3,6 +3,7 @@ package observability
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -62,6 +63,32 @@ func TestServeMetricsEndpoints(t *testing.T) {
 			}
 			if !strings.Contains(string(body), tc.wantBody) {
 				t.Errorf("body lacks %q:\n%.500s", tc.wantBody, body)
+			}
+		})
+	}
+}
+
+// TestServeMetricsPprof: profiles are served only when asked for.
+func TestServeMetricsPprof(t *testing.T) {
+	for _, enabled := range []bool{false, true} {
+		t.Run(fmt.Sprint("enabled=", enabled), func(t *testing.T) {
+			cfg := NewConfig("svc")
+			cfg.MetricsAddr = "127.0.0.1:0"
+			cfg.EnablePprof = enabled
+			o, _ := setupTest(t, cfg)
+			addr, err := o.ServeMetrics(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "goroutine profile")
+			if got != enabled {
+				t.Errorf("pprof served = %v (status %d), want %v", got, resp.StatusCode, enabled)
 			}
 		})
 	}

@@ -32,10 +32,8 @@ func run(args []string) error {
 	fs.IntVar(&cfg.WatchCacheSize, "watch-cache-size", cfg.WatchCacheSize, "events kept per kind for watchers that resume")
 	fs.DurationVar(&cfg.BookmarkInterval, "watch-bookmark-interval", cfg.BookmarkInterval, "how often idle watches get a bookmark")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
-	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
-	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&ocfg.FluentdAddress, "fluentd-address", "", "host:port of a Fluentd forward input; logs are also shipped there (tag shoal.apigateway)")
-	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
+	ocfg.RegisterFlags(fs)
+	ocfg.RegisterMetricsFlags(fs)
 	if err := flagenv.Parse(fs, "SHOAL_APIGATEWAY", args); err != nil {
 		return err
 	}

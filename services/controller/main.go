@@ -43,10 +43,8 @@ func run(args []string) error {
 	fs.Float64Var(&nl.SecondaryEvictionRate, "secondary-eviction-rate", nl.SecondaryEvictionRate, "eviction rate of a large zone that is largely unhealthy")
 	fs.DurationVar(&cfg.QuotaResync, "quota-resync-period", cfg.QuotaResync, "how often every resource quota is recounted")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
-	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
-	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&ocfg.FluentdAddress, "fluentd-address", "", "host:port of a Fluentd forward input; logs are also shipped there (tag shoal.controller)")
-	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
+	ocfg.RegisterFlags(fs)
+	ocfg.RegisterMetricsFlags(fs)
 	if err := flagenv.Parse(fs, "SHOAL_CONTROLLER", args); err != nil {
 		return err
 	}

@@ -46,14 +46,11 @@ func run(args []string) error {
 	fs.StringVar(&cfg.EnvoyImage, "envoy-image", cfg.EnvoyImage, "Envoy image of the sidecar added to mesh pods; empty: no sidecar (proxyless gRPC only)")
 	fs.StringVar(&cfg.LogDir, "log-dir", cfg.LogDir, "container log files")
 	fs.Int64Var(&cfg.LogMaxSize, "log-max-size", cfg.LogMaxSize, "rotate a container log past this many bytes")
-	fs.StringVar(&ocfg.FluentdAddress, "fluentd-address", "", "Fluentd forward address (host:port or unix:///path) for container logs (tag shoal.pod.<ns>.<pod>.<container>) and the agent's own (tag shoal.nodeagent); empty disables shipping")
-	fs.IntVar(&ocfg.FluentdBuffer, "fluentd-buffer", observability.FluentBufferLimit, "log records buffered for Fluentd before dropping")
+	ocfg.RegisterFlags(fs)
+	ocfg.RegisterMetricsFlags(fs)
 	fs.DurationVar(&cfg.BackoffBase, "restart-backoff", cfg.BackoffBase, "first restart back-off (doubles up to --restart-backoff-max)")
 	fs.DurationVar(&cfg.BackoffMax, "restart-backoff-max", cfg.BackoffMax, "longest restart back-off")
 	fs.BoolVar(&cfg.DeleteBridgeOnClose, "delete-bridge-on-exit", cfg.DeleteBridgeOnClose, "delete the pod bridge on exit")
-	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
-	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
-	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
 	if err := flagenv.Parse(fs, "SHOAL_NODEAGENT", args); err != nil {
 		return err
 	}

@@ -46,10 +46,8 @@ func run(args []string) error {
 	fs.DurationVar(&sc.PodMaxBackoff, "pod-max-backoff", sc.PodMaxBackoff, "longest wait between retries of a pod")
 	fs.BoolVar(&sc.RecordScheduledEvents, "record-scheduled-events", sc.RecordScheduledEvents, "record a Scheduled Event for every bound pod")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound of the health server on SIGTERM")
-	fs.StringVar(&ocfg.MetricsAddr, "metrics-addr", ocfg.MetricsAddr, "address of the Prometheus /metrics endpoint; empty disables it")
-	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&ocfg.FluentdAddress, "fluentd-address", "", "host:port of a Fluentd forward input; logs are also shipped there (tag shoal.scheduler)")
-	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
+	ocfg.RegisterFlags(fs)
+	ocfg.RegisterMetricsFlags(fs)
 	if err := flagenv.Parse(fs, "SHOAL_SCHEDULER", args); err != nil {
 		return err
 	}

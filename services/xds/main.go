@@ -27,9 +27,7 @@ func run(args []string) error {
 	fs.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce a burst of changes: rebuild this long after its first change")
 	fs.StringVar(&cfg.Resources.Domain, "cluster-domain", cfg.Resources.Domain, "DNS suffix of service names (<svc>.<ns>.svc.<domain>)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
-	fs.StringVar(&ocfg.LogLevel, "log-level", ocfg.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&ocfg.FluentdAddress, "fluentd-address", "", "host:port of a Fluentd forward input; logs are also shipped there (tag shoal.xds)")
-	fs.Float64Var(&ocfg.TraceSampleRatio, "trace-sample-ratio", ocfg.TraceSampleRatio, "fraction of new traces sampled (OTLP export is configured by OTEL_* variables)")
+	ocfg.RegisterFlags(fs)
 	if err := flagenv.Parse(fs, "SHOAL_XDS", args); err != nil {
 		return err
 	}
