@@ -39,6 +39,10 @@ func run(argv []string) error {
 	watchers := intList(cfg.Fanout.Watchers)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&cfg.GatewayBin, "apigateway-bin", cfg.GatewayBin, "apigateway binary to start as a subprocess (make build)")
+	fs.Func("apigateway-arg", "extra apigateway flag, repeatable, appended last (e.g. --apigateway-arg=--metrics-addr=127.0.0.1:9443 --apigateway-arg=--enable-pprof to profile it)", func(v string) error {
+		cfg.GatewayArgs = append(cfg.GatewayArgs, v)
+		return nil
+	})
 	fs.Var(&phases, "phases", "comma-separated phases to run: throughput, openloop, fanout")
 	fs.DurationVar(&cfg.StartTimeout, "start-timeout", cfg.StartTimeout, "how long the gateway may take to serve")
 	fs.Var(&conc, "concurrency", "comma-separated closed-loop concurrency levels")

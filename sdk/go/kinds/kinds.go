@@ -26,13 +26,11 @@ type Kind struct {
 	// Namespaced is false for cluster-scoped kinds (Namespace, Node).
 	Namespaced bool
 
-	prototype Object
+	newObject func() Object
 }
 
 // New returns an empty object of the kind.
-func (k Kind) New() Object {
-	return k.prototype.ProtoReflect().New().Interface().(Object)
-}
+func (k Kind) New() Object { return k.newObject() }
 
 // Service is the full gRPC service name: "shoal.v1.PodService".
 func (k Kind) Service() string { return "shoal.v1." + k.Name + "Service" }
@@ -61,23 +59,30 @@ func (k Kind) ResponseName(method string) protoreflect.FullName {
 
 // All lists every kind, in the order their services appear in the contract.
 func All() []Kind {
-	return []Kind{
-		{Name: "Namespace", Plural: "Namespaces", Resource: "namespaces", prototype: &shoalv1.Namespace{}},
-		{Name: "Node", Plural: "Nodes", Resource: "nodes", prototype: &shoalv1.Node{}},
-		{Name: "Pod", Plural: "Pods", Resource: "pods", Namespaced: true, prototype: &shoalv1.Pod{}},
-		{Name: "Service", Plural: "Services", Resource: "services", Namespaced: true, prototype: &shoalv1.Service{}},
-		{Name: "Endpoints", Plural: "Endpoints", Resource: "endpoints", Namespaced: true, prototype: &shoalv1.Endpoints{}},
-		{Name: "ReplicaSet", Plural: "ReplicaSets", Resource: "replicasets", Namespaced: true, prototype: &shoalv1.ReplicaSet{}},
-		{Name: "Deployment", Plural: "Deployments", Resource: "deployments", Namespaced: true, prototype: &shoalv1.Deployment{}},
-		{Name: "Lease", Plural: "Leases", Resource: "leases", Namespaced: true, prototype: &shoalv1.Lease{}},
-		{Name: "Event", Plural: "Events", Resource: "events", Namespaced: true, prototype: &shoalv1.Event{}},
-		{Name: "ResourceQuota", Plural: "ResourceQuotas", Resource: "resourcequotas", Namespaced: true, prototype: &shoalv1.ResourceQuota{}},
+	t := table()
+	return t[:]
+}
+
+// table is the kind table as an array, so that lookups (one per request on
+// the gateway's hot path) copy it on the stack instead of allocating.
+func table() [10]Kind {
+	return [...]Kind{
+		{Name: "Namespace", Plural: "Namespaces", Resource: "namespaces", newObject: func() Object { return new(shoalv1.Namespace) }},
+		{Name: "Node", Plural: "Nodes", Resource: "nodes", newObject: func() Object { return new(shoalv1.Node) }},
+		{Name: "Pod", Plural: "Pods", Resource: "pods", Namespaced: true, newObject: func() Object { return new(shoalv1.Pod) }},
+		{Name: "Service", Plural: "Services", Resource: "services", Namespaced: true, newObject: func() Object { return new(shoalv1.Service) }},
+		{Name: "Endpoints", Plural: "Endpoints", Resource: "endpoints", Namespaced: true, newObject: func() Object { return new(shoalv1.Endpoints) }},
+		{Name: "ReplicaSet", Plural: "ReplicaSets", Resource: "replicasets", Namespaced: true, newObject: func() Object { return new(shoalv1.ReplicaSet) }},
+		{Name: "Deployment", Plural: "Deployments", Resource: "deployments", Namespaced: true, newObject: func() Object { return new(shoalv1.Deployment) }},
+		{Name: "Lease", Plural: "Leases", Resource: "leases", Namespaced: true, newObject: func() Object { return new(shoalv1.Lease) }},
+		{Name: "Event", Plural: "Events", Resource: "events", Namespaced: true, newObject: func() Object { return new(shoalv1.Event) }},
+		{Name: "ResourceQuota", Plural: "ResourceQuotas", Resource: "resourcequotas", Namespaced: true, newObject: func() Object { return new(shoalv1.ResourceQuota) }},
 	}
 }
 
 // ByName finds a kind by its message name ("Pod").
 func ByName(name string) (Kind, bool) {
-	for _, k := range All() {
+	for _, k := range table() {
 		if k.Name == name {
 			return k, true
 		}

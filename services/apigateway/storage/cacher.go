@@ -32,6 +32,10 @@ type CacherConfig struct {
 	FreshnessTimeout time.Duration
 	Logger           *slog.Logger
 	Metrics          *Metrics
+	// NewWatcher opens an etcd watcher of its own (one stream, so progress
+	// requests reach it alone); nil means clientv3.NewWatcher on the
+	// store's client. An in-process client needs its own constructor.
+	NewWatcher func() clientv3.Watcher
 }
 
 // DefaultCacherConfig returns the defaults.
@@ -169,7 +173,7 @@ func (c *Cacher) listAndWatch(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	w := clientv3.NewWatcher(c.store.cli)
+	w := c.newWatcher()
 	defer w.Close()
 
 	c.mu.Lock()
@@ -466,11 +470,18 @@ func filterEvent(ev *Event, pred Predicate) (shoalv1.WatchEventType, kinds.Objec
 	return 0, nil, false
 }
 
+func (c *Cacher) newWatcher() clientv3.Watcher {
+	if c.cfg.NewWatcher != nil {
+		return c.cfg.NewWatcher()
+	}
+	return clientv3.NewWatcher(c.store.cli)
+}
+
 // replay serves a watcher whose position is older than the ring from etcd's
 // own history, until etcd reports (by a progress notification) that it has
 // sent everything; it returns the revision reached.
 func (c *Cacher) replay(ctx context.Context, pos int64, pred Predicate, send SendFunc) (int64, error) {
-	w := clientv3.NewWatcher(c.store.cli)
+	w := c.newWatcher()
 	defer w.Close()
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()

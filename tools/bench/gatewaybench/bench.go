@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*report.Document,
 // runRequests runs the closed- and open-loop phases on one gateway.
 func runRequests(ctx context.Context, cfg Config, progress io.Writer) (tables []*report.Table, err error) {
 	fmt.Fprintln(progress, "starting apigateway for the request phases")
-	p, err := startGateway(ctx, cfg.GatewayBin, cfg.StartTimeout)
+	p, err := startGateway(ctx, cfg.GatewayBin, cfg.GatewayArgs, cfg.StartTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func runRequests(ctx context.Context, cfg Config, progress io.Writer) (tables []
 	}
 	if cfg.runs(PhaseThroughput) {
 		fmt.Fprintln(progress, "closed loop")
-		res, err := b.run(ctx, progress)
+		res, err := b.run(ctx, p.pid(), progress)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +118,7 @@ func runFanouts(ctx context.Context, cfg Config, progress io.Writer) ([]*report.
 }
 
 func runFanoutOnce(ctx context.Context, cfg Config, n int, progress io.Writer) (res *fanoutResult, err error) {
-	p, err := startGateway(ctx, cfg.GatewayBin, cfg.StartTimeout)
+	p, err := startGateway(ctx, cfg.GatewayBin, cfg.GatewayArgs, cfg.StartTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ var Phases = []string{PhaseThroughput, PhaseOpenLoop, PhaseFanout}
 type Config struct {
 	// GatewayBin is the apigateway binary (bin/apigateway from make build).
 	GatewayBin string
+	// GatewayArgs are extra apigateway flags, appended after the
+	// benchmark's own so they override them.
+	GatewayArgs []string
 	// Phases to run, a subset of Phases.
 	Phases []string
 	// StartTimeout bounds how long the gateway may take to serve.

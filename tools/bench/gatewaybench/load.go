@@ -24,6 +24,18 @@ type stepResult struct {
 	FirstErr error
 	Elapsed  time.Duration
 	Latency  stats.Summary // of successful operations
+	// ServerCPU is the CPU time the gateway process (with its embedded
+	// etcd) used during the step: divided by Ops it is the server's cost
+	// per operation, which other load on the machine barely moves.
+	ServerCPU time.Duration
+}
+
+// CPUPerOp is the server's CPU time per successful operation.
+func (r stepResult) CPUPerOp() time.Duration {
+	if r.Ops == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Ops)
 }
 
 // Rate is successful operations per second.

@@ -31,7 +31,7 @@ type gatewayProcess struct {
 
 // startGateway starts bin on free loopback ports and a fresh temporary
 // data directory, and returns once its gRPC health reports SERVING.
-func startGateway(ctx context.Context, bin string, timeout time.Duration) (*gatewayProcess, error) {
+func startGateway(ctx context.Context, bin string, extraArgs []string, timeout time.Duration) (*gatewayProcess, error) {
 	abs, err := filepath.Abs(bin)
 	if err != nil {
 		return nil, err
@@ -60,13 +60,16 @@ func startGateway(ctx context.Context, bin string, timeout time.Duration) (*gate
 		return nil, err
 	}
 	defer logFile.Close() // the child holds its own descriptor
-	p.cmd = exec.Command(abs,
+	args := []string{
 		"--listen", p.addr,
 		"--etcd-client-url", p.etcdURL,
 		"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", ports[2]),
 		"--etcd-data-dir", filepath.Join(dir, "etcd"),
 		"--metrics-addr", "",
-	)
+	}
+	// Extra flags come last so they win (e.g. a metrics address with
+	// --enable-pprof to profile the gateway under load).
+	p.cmd = exec.Command(abs, append(args, extraArgs...)...)
 	p.cmd.Env = gatewayEnv(os.Environ())
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {

@@ -14,6 +14,7 @@ func TestFormatters(t *testing.T) {
 		want string
 	}{
 		{name: "sub-ms keeps microseconds", got: Millis(450 * time.Microsecond), want: "0.45 ms"},
+		{name: "micros", got: Micros(87600 * time.Nanosecond), want: "88 us"},
 		{name: "single-digit ms", got: Millis(7250 * time.Microsecond), want: "7.25 ms"},
 		{name: "tens of ms", got: Millis(23456 * time.Microsecond), want: "23.5 ms"},
 		{name: "hundreds of ms", got: Millis(1234 * time.Millisecond), want: "1234 ms"},

@@ -93,6 +93,11 @@ func Millis(d time.Duration) string {
 	}
 }
 
+// Micros formats a small cost (CPU time per operation) in microseconds.
+func Micros(d time.Duration) string {
+	return fmt.Sprintf("%.0f us", float64(d)/float64(time.Microsecond))
+}
+
 // Rate formats a throughput in operations per second.
 func Rate(opsPerSec float64) string {
 	if opsPerSec < 100 {
