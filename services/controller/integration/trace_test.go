@@ -17,8 +17,8 @@ import (
 // TestOneTracePerUserAction: creating a Deployment under a span puts its
 // ReplicaSet and its pods — created by the controller, bound by the real
 // scheduler — in that same trace, and once the pods are Ready the
-// Endpoints of a Service selecting them (created earlier, outside any
-// trace) are written in that trace too.
+// Endpoints of a Service selecting them (created earlier, in a trace of
+// its own) are written in that trace too.
 func TestOneTracePerUserAction(t *testing.T) {
 	c := controllertest.Start(t, controllertest.Options{})
 	createNamespace(t, c, "traced")

@@ -16,6 +16,7 @@ import (
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -33,6 +34,7 @@ type Server struct {
 	cfg     Config
 	obs     *observability.Observability
 	log     *slog.Logger
+	tracer  trace.Tracer
 	metrics *metrics
 	caches  *caches
 	streams *streams
@@ -76,7 +78,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s = &Server{
-		cfg: cfg, obs: obs, log: obs.Logger, metrics: newMetrics(),
+		cfg: cfg, obs: obs, log: obs.Logger, metrics: newMetrics(), tracer: obs.Tracer("github.com/shoalmesh/shoal/services/xds"),
 		built: map[string][]resources.ServicePortResources{}, sidecars: map[string]struct{}{},
 		dirty: map[string]struct{}{}, dirtyPods: map[string]struct{}{}, kick: make(chan struct{}, 1),
 		ctx: runCtx, cancel: cancel, serveErr: make(chan error, 2),
