@@ -9,6 +9,7 @@ import (
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/observability"
+	"github.com/shoalmesh/shoal/sdk/go/kinds"
 )
 
 // push is the "xds.Push" span of one rebuilt Service and what the rebuild
@@ -18,18 +19,62 @@ type push struct {
 	updated, deleted map[string]int
 }
 
-// startPush starts the push span of a Service. It continues the trace
-// recorded on the Service's Endpoints — the write that changed the
-// addresses, normally the Endpoints controller's, itself in the trace of
-// the pod change behind it — or, when the Endpoints carry none (or do not
-// exist), the Service's own trace. svc and eps may be nil (deleted).
+// pushSource is the versions of a Service and its Endpoints that a push
+// was built from.
+type pushSource struct{ svc, eps string }
+
+// startPush starts the push span of a Service, in the trace of the change
+// behind it: the Endpoints' when they changed since the last push (their
+// annotation names the write, normally the Endpoints controller's, itself
+// in the trace of the pod change behind it), else the Service's when it
+// changed; for a Service new to this server, its Endpoints' trace, else its
+// own. A rebuild caused by neither (a node's zone changed; the world build
+// at start, see rememberSources) starts a trace of its own rather than add
+// a span to the trace of an old change. svc and eps may be nil (deleted).
+// Callers hold s.mu.
 func (s *Server) startPush(key string, svc *shoalv1.Service, eps *shoalv1.Endpoints) *push {
-	ctx := observability.ObjectContext(s.ctx, eps.GetMetadata().GetAnnotations())
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = observability.ObjectContext(s.ctx, svc.GetMetadata().GetAnnotations())
+	now := sourceOf(svc, eps)
+	last, seen := s.pushedFrom[key]
+	if svc == nil {
+		delete(s.pushedFrom, key)
+	} else {
+		s.pushedFrom[key] = now
+	}
+	var from []*shoalv1.ObjectMeta
+	switch {
+	case !seen:
+		from = []*shoalv1.ObjectMeta{eps.GetMetadata(), svc.GetMetadata()}
+	case now.eps != last.eps:
+		from = []*shoalv1.ObjectMeta{eps.GetMetadata()}
+	case now.svc != last.svc:
+		from = []*shoalv1.ObjectMeta{svc.GetMetadata()}
+	}
+	ctx := s.ctx
+	for _, m := range from {
+		if c := observability.ObjectContext(s.ctx, m.GetAnnotations()); trace.SpanContextFromContext(c).IsValid() {
+			ctx = c
+			break
+		}
 	}
 	_, span := s.tracer.Start(ctx, "xds.Push", trace.WithAttributes(attribute.String("shoal.service", key)))
 	return &push{span: span, updated: map[string]int{}, deleted: map[string]int{}}
+}
+
+func sourceOf(svc *shoalv1.Service, eps *shoalv1.Endpoints) pushSource {
+	return pushSource{svc: svc.GetMetadata().GetResourceVersion(), eps: eps.GetMetadata().GetResourceVersion()}
+}
+
+// rememberSources records the Services and Endpoints the informers hold
+// as already pushed, so that the world build at start, which no change
+// caused, joins no trace.
+func (s *Server) rememberSources() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, svc := range s.services.List() {
+		key := kinds.Key(svc)
+		eps, _ := s.endpoints.Get(key)
+		s.pushedFrom[key] = sourceOf(svc, eps)
+	}
 }
 
 // fail marks the push failed.

@@ -45,9 +45,11 @@ type Server struct {
 	pods      *informer.Informer[*shoalv1.Pod]
 	nodes     *informer.Informer[*shoalv1.Node]
 
-	// mu guards built, sidecars and sidecarVersion.
-	mu             sync.Mutex
-	built          map[string][]resources.ServicePortResources
+	// mu guards built, pushedFrom, sidecars and sidecarVersion.
+	mu    sync.Mutex
+	built map[string][]resources.ServicePortResources
+	// pushedFrom is what each Service's last push was built from (push.go).
+	pushedFrom     map[string]pushSource
 	sidecars       map[string]struct{}
 	sidecarVersion uint64
 
@@ -79,7 +81,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s = &Server{
 		cfg: cfg, obs: obs, log: obs.Logger, metrics: newMetrics(), tracer: obs.Tracer("github.com/shoalmesh/shoal/services/xds"),
-		built: map[string][]resources.ServicePortResources{}, sidecars: map[string]struct{}{},
+		built: map[string][]resources.ServicePortResources{}, pushedFrom: map[string]pushSource{}, sidecars: map[string]struct{}{},
 		dirty: map[string]struct{}{}, dirtyPods: map[string]struct{}{}, kick: make(chan struct{}, 1),
 		ctx: runCtx, cancel: cancel, serveErr: make(chan error, 2),
 	}
@@ -112,6 +114,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 		}
 	}
 	// Build the world once before serving, then rebuild on changes.
+	s.rememberSources()
 	if svcs, pods, since := s.takeDirty(); len(svcs) > 0 || len(pods) > 0 {
 		s.rebuild(svcs, since)
 	}

@@ -13,11 +13,13 @@ import (
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
+	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
 )
 
 // TestPushSpanJoinsTheEndpointsTrace: the xds.Push span of a Service is a
 // child of the span recorded on its Endpoints (the write that changed the
-// addresses), and of the Service's own when it has no Endpoints.
+// addresses), of the Service's own when it has no Endpoints, and of no
+// span when neither caused the rebuild.
 func TestPushSpanJoinsTheEndpointsTrace(t *testing.T) {
 	e := startEnv(t)
 	rec := tracetest.NewSpanRecorder()
@@ -28,6 +30,9 @@ func TestPushSpanJoinsTheEndpointsTrace(t *testing.T) {
 	tracer := e.obs.Tracer("test")
 
 	e.service("traced", nil) // in a trace of its own
+	// Pushed once before its Endpoints exist, so the push below is caused
+	// by their change alone.
+	waitPush(t, rec, "default/traced", func(sdktrace.ReadOnlySpan) bool { return true })
 	ctx, span := tracer.Start(e.ctx(), "update endpoints")
 	_, err := client.For[*shoalv1.Endpoints](conn).Create(ctx, &shoalv1.Endpoints{
 		Metadata: &shoalv1.ObjectMeta{Namespace: "default", Name: "traced"},
@@ -61,6 +66,15 @@ func TestPushSpanJoinsTheEndpointsTrace(t *testing.T) {
 	if attrs["shoal.xds.eds.updated"] != "1" || attrs["shoal.xds.eds.version"] == "" {
 		t.Errorf("xds.Push attributes %v, want one EDS resource updated and its version", attrs)
 	}
+
+	// A rebuild no change of the Service or its Endpoints caused (a new
+	// node: localities may change) adds nothing to their traces.
+	if _, err := client.For[*shoalv1.Node](e.gw.Conn).Create(e.ctx(), gatewaytest.Node("node-a")); err != nil {
+		t.Fatal(err)
+	}
+	waitPush(t, rec, "default/traced", func(s sdktrace.ReadOnlySpan) bool {
+		return s.SpanContext().TraceID() != annotated.TraceID() && !s.Parent().IsValid()
+	})
 
 	// A Service without Endpoints: its own trace.
 	ctx, span = tracer.Start(e.ctx(), "create service")
