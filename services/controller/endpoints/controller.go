@@ -194,7 +194,8 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	// The span starts here, once it is known which pod changes this sync
 	// publishes: it continues their trace, and the write below carries it
 	// on to the Endpoints (the gateway records it there for xds).
-	parent, links := syncParent(ctx, svc, changedPods(cur.GetSpec(), built.Spec, pods))
+	writes := !exists || !proto.Equal(cur.GetSpec(), built.Spec) || !maps.Equal(cur.GetMetadata().GetLabels(), wantLabels)
+	parent, links := syncParent(ctx, svc, changedPods(cur.GetSpec(), built.Spec, pods), writes)
 	ready, notReady := readiness(built.Spec)
 	ctx, span := c.tracer.Start(parent, "endpoints.Sync", trace.WithLinks(links...), trace.WithAttributes(
 		attribute.String("shoal.service", key),

@@ -48,9 +48,11 @@ func addressesByPod(spec *shoalv1.EndpointsSpec) map[string]*shoalv1.EndpointAdd
 // the trace of the changed pod with the newest change (highest resource
 // version) among those with a trace, and links the other distinct traces
 // of changed pods (a rollout joins several user actions into one write).
-// When no pod changed (a new or edited Service, or a port renumbering) it
-// joins the Service's trace.
-func syncParent(ctx context.Context, svc *shoalv1.Service, changed []*shoalv1.Pod) (context.Context, []trace.Link) {
+// When no pod changed but the sync writes (a new or edited Service, or a
+// port renumbering) it joins the Service's trace; when it writes nothing
+// it joins no trace, so that no-op syncs do not grow the trace of the
+// Service's last change.
+func syncParent(ctx context.Context, svc *shoalv1.Service, changed []*shoalv1.Pod, writes bool) (context.Context, []trace.Link) {
 	changed = slices.Clone(changed)
 	slices.SortStableFunc(changed, func(a, b *shoalv1.Pod) int {
 		return cmp.Compare(revision(b), revision(a)) // newest first
@@ -73,6 +75,9 @@ func syncParent(ctx context.Context, svc *shoalv1.Service, changed []*shoalv1.Po
 		}
 	}
 	if !parent.IsValid() {
+		if !writes {
+			return ctx, links
+		}
 		return observability.ObjectContext(ctx, svc.GetMetadata().GetAnnotations()), links
 	}
 	return trace.ContextWithRemoteSpanContext(ctx, parent), links

@@ -49,6 +49,7 @@ func TestSyncParent(t *testing.T) {
 		svc       *shoalv1.Service
 		stored    *shoalv1.EndpointsSpec
 		pods      []*shoalv1.Pod
+		noWrite   bool // the sync will write nothing
 		wantTrace byte // 0: no parent
 		wantLinks []byte
 	}{
@@ -62,15 +63,17 @@ func TestSyncParent(t *testing.T) {
 			svc: service, stored: stored(a), pods: []*shoalv1.Pod{a, b, d}, wantTrace: 2},
 		{name: "only untraced changes: the service's trace",
 			svc: tracedService, stored: stored(a, b), pods: []*shoalv1.Pod{a, b, d}, wantTrace: 9},
-		{name: "nothing changed: the service's trace",
+		{name: "no pod changed, a write (ports): the service's trace",
 			svc: tracedService, stored: stored(a, b), pods: []*shoalv1.Pod{a, b}, wantTrace: 9},
+		{name: "no-op sync: no trace",
+			svc: tracedService, stored: stored(a, b), pods: []*shoalv1.Pod{a, b}, noWrite: true, wantTrace: 0},
 		{name: "nothing changed, untraced service: a new trace",
 			svc: service, stored: stored(a, b), pods: []*shoalv1.Pod{a, b}, wantTrace: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			built := Build(tc.svc, tc.pods, nil).Spec
-			ctx, links := syncParent(context.Background(), tc.svc, changedPods(tc.stored, built, tc.pods))
+			ctx, links := syncParent(context.Background(), tc.svc, changedPods(tc.stored, built, tc.pods), !tc.noWrite)
 			sc := trace.SpanContextFromContext(ctx)
 			switch {
 			case tc.wantTrace == 0 && sc.IsValid():
@@ -98,7 +101,7 @@ func TestSyncParentBoundsLinks(t *testing.T) {
 	for i := range 100 {
 		pods = append(pods, pod(fmt.Sprint("p", i), fmt.Sprintf("10.0.1.%d", i), "n1", traced(fmt.Sprint(i+1), byte(i+1))))
 	}
-	_, links := syncParent(context.Background(), svc(), pods)
+	_, links := syncParent(context.Background(), svc(), pods, true)
 	if len(links) != maxLinks {
 		t.Errorf("%d links, want %d", len(links), maxLinks)
 	}
