@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	kworkqueue "k8s.io/client-go/util/workqueue"
 
@@ -46,6 +48,8 @@ type Context struct {
 	Metrics kworkqueue.MetricsProvider
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Tracer records the spans of controller syncs; nil records nothing.
+	Tracer trace.Tracer
 }
 
 // NewQueue returns a rate-limited queue named name, reporting to Metrics.
@@ -55,6 +59,15 @@ func (c *Context) NewQueue(name string) Queue {
 		opts = append(opts, workqueue.WithMetricsProvider(c.Metrics))
 	}
 	return workqueue.New[string](name, opts...)
+}
+
+// TracerOrNoop returns Tracer, or a tracer that records nothing when it is
+// nil, so that controllers need no nil checks around their spans.
+func (c *Context) TracerOrNoop() trace.Tracer {
+	if c.Tracer != nil {
+		return c.Tracer
+	}
+	return noop.NewTracerProvider().Tracer("")
 }
 
 // Clock returns Now, or time.Now when it is nil.

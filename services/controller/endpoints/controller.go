@@ -3,7 +3,9 @@
 // matching pods (IP, node, zone, ready or not) and the service's target
 // ports resolved by number or by container port name. It writes only when
 // the result differs from what is stored, and removes the Endpoints it
-// manages when their Service goes.
+// manages when their Service goes. Each sync is an "endpoints.Sync" span in
+// the trace of the pod change it publishes (see syncParent), and its write
+// carries that trace on to the Endpoints for xds.
 package endpoints
 
 import (
@@ -13,6 +15,9 @@ import (
 	"maps"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -43,14 +48,15 @@ const (
 
 // Controller is the Endpoints controller.
 type Controller struct {
-	svcs  *informer.Informer[*shoalv1.Service]
-	pods  *informer.Informer[*shoalv1.Pod]
-	eps   *informer.Informer[*shoalv1.Endpoints]
-	nodes *informer.Informer[*shoalv1.Node]
-	cli   *client.Resource[*shoalv1.Endpoints]
-	queue control.Queue
-	rec   control.Recorder
-	log   *slog.Logger
+	svcs   *informer.Informer[*shoalv1.Service]
+	pods   *informer.Informer[*shoalv1.Pod]
+	eps    *informer.Informer[*shoalv1.Endpoints]
+	nodes  *informer.Informer[*shoalv1.Node]
+	cli    *client.Resource[*shoalv1.Endpoints]
+	queue  control.Queue
+	rec    control.Recorder
+	log    *slog.Logger
+	tracer trace.Tracer
 }
 
 var _ control.Controller = (*Controller)(nil)
@@ -58,14 +64,15 @@ var _ control.Controller = (*Controller)(nil)
 // New builds the controller and registers its informer handlers.
 func New(cc *control.Context) *Controller {
 	c := &Controller{
-		svcs:  cc.Informers.Services,
-		pods:  cc.Informers.Pods,
-		eps:   cc.Informers.Endpoints,
-		nodes: cc.Informers.Nodes,
-		cli:   client.For[*shoalv1.Endpoints](cc.Conn),
-		queue: cc.NewQueue(Name),
-		rec:   cc.Recorder,
-		log:   cc.Logger(Name),
+		svcs:   cc.Informers.Services,
+		pods:   cc.Informers.Pods,
+		eps:    cc.Informers.Endpoints,
+		nodes:  cc.Informers.Nodes,
+		cli:    client.For[*shoalv1.Endpoints](cc.Conn),
+		queue:  cc.NewQueue(Name),
+		rec:    cc.Recorder,
+		log:    cc.Logger(Name),
+		tracer: cc.TracerOrNoop(),
 	}
 	enqueueKey := func(o kinds.Object) { c.queue.Add(kinds.Key(o)) }
 	c.svcs.AddEventHandler(informer.HandlerFuncs[*shoalv1.Service]{
@@ -184,29 +191,54 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	wantLabels[ManagedByLabel] = ManagedByValue
 
 	cur, exists := c.eps.Get(key)
+	// The span starts here, once it is known which pod changes this sync
+	// publishes: it continues their trace, and the write below carries it
+	// on to the Endpoints (the gateway records it there for xds).
+	writes := !exists || !proto.Equal(cur.GetSpec(), built.Spec) || !maps.Equal(cur.GetMetadata().GetLabels(), wantLabels)
+	parent, links := syncParent(ctx, svc, changedPods(cur.GetSpec(), built.Spec, pods), writes)
+	ready, notReady := readiness(built.Spec)
+	ctx, span := c.tracer.Start(parent, "endpoints.Sync", trace.WithLinks(links...), trace.WithAttributes(
+		attribute.String("shoal.service", key),
+		attribute.Int("shoal.endpoints.ready", ready),
+		attribute.Int("shoal.endpoints.not_ready", notReady),
+	))
+	defer span.End()
+	written, err := c.write(ctx, key, svc, cur, exists, built.Spec, wantLabels)
+	span.SetAttributes(attribute.Bool("shoal.endpoints.written", written))
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}
+
+// write creates or updates the Endpoints of svc when they differ from
+// spec and labels, and reports whether it wrote.
+func (c *Controller) write(ctx context.Context, key string, svc *shoalv1.Service, cur *shoalv1.Endpoints, exists bool, spec *shoalv1.EndpointsSpec, wantLabels map[string]string) (bool, error) {
+	ns, name, _ := strings.Cut(key, "/")
 	if !exists {
-		ep := &shoalv1.Endpoints{Metadata: &shoalv1.ObjectMeta{Namespace: ns, Name: name, Labels: wantLabels}, Spec: built.Spec}
+		ep := &shoalv1.Endpoints{Metadata: &shoalv1.ObjectMeta{Namespace: ns, Name: name, Labels: wantLabels}, Spec: spec}
 		if _, err := c.cli.Create(ctx, ep); err != nil {
 			if client.IsAlreadyExists(err) {
-				return fmt.Errorf("endpoints exist but are not cached yet: %w", err)
+				return false, fmt.Errorf("endpoints exist but are not cached yet: %w", err)
 			}
 			c.rec.Event(svc, control.Warning, ReasonFailedToUpdate, fmt.Sprintf("Failed to create endpoint for service %s: %v", key, err))
-			return fmt.Errorf("creating endpoints: %w", err)
+			return false, fmt.Errorf("creating endpoints: %w", err)
 		}
-		return nil
+		return true, nil
 	}
-	if proto.Equal(cur.GetSpec(), built.Spec) && maps.Equal(cur.GetMetadata().GetLabels(), wantLabels) {
-		return nil
+	if proto.Equal(cur.GetSpec(), spec) && maps.Equal(cur.GetMetadata().GetLabels(), wantLabels) {
+		return false, nil
 	}
 	next := proto.Clone(cur).(*shoalv1.Endpoints)
-	next.Spec = built.Spec
+	next.Spec = spec
 	next.Metadata.Labels = wantLabels
 	if _, err := c.cli.Update(ctx, next); err != nil {
 		if client.IsConflict(err) || client.IsNotFound(err) {
-			return fmt.Errorf("endpoints changed meanwhile: %w", err)
+			return false, fmt.Errorf("endpoints changed meanwhile: %w", err)
 		}
 		c.rec.Event(svc, control.Warning, ReasonFailedToUpdate, fmt.Sprintf("Failed to update endpoint %s: %v", key, err))
-		return fmt.Errorf("updating endpoints: %w", err)
+		return false, fmt.Errorf("updating endpoints: %w", err)
 	}
-	return nil
+	return true, nil
 }

@@ -16,11 +16,23 @@ import (
 
 // TestOneTracePerUserAction: creating a Deployment under a span puts its
 // ReplicaSet and its pods — created by the controller, bound by the real
-// scheduler — in that same trace.
+// scheduler — in that same trace, and once the pods are Ready the
+// Endpoints of a Service selecting them (created earlier, in a trace of
+// its own) are written in that trace too.
 func TestOneTracePerUserAction(t *testing.T) {
 	c := controllertest.Start(t, controllertest.Options{})
 	createNamespace(t, c, "traced")
 	ctx := context.Background()
+	svc := &shoalv1.Service{
+		Metadata: &shoalv1.ObjectMeta{Namespace: "traced", Name: "web"},
+		Spec: &shoalv1.ServiceSpec{
+			Selector: labelsOf("web"),
+			Ports:    []*shoalv1.ServicePort{{Name: "grpc", Port: 80, TargetPort: intOrStr(50051)}},
+		},
+	}
+	if _, err := client.For[*shoalv1.Service](c.Conn).Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
 	obs, err := observability.Setup(ctx, observability.NewConfig("user"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -60,5 +72,22 @@ func TestOneTracePerUserAction(t *testing.T) {
 			}
 		}
 		return len(rss.Items) == 1 && bound == 3, fmt.Sprintf("%d replicasets, %d of %d pods bound", len(rss.Items), bound, len(pods)), nil
+	})
+
+	eventually(t, wait, "the Endpoints with 3 ready addresses in the Deployment's trace", func(ctx context.Context) (bool, string, error) {
+		ep, err := client.For[*shoalv1.Endpoints](c.Conn).Get(ctx, "traced", "web")
+		if client.IsNotFound(err) {
+			return false, "no endpoints yet", nil
+		} else if err != nil {
+			return false, "", err
+		}
+		ready := 0
+		for _, a := range ep.GetSpec().GetAddresses() {
+			if a.GetReady() {
+				ready++
+			}
+		}
+		got := traceOf(ep)
+		return ready == 3 && got == want, fmt.Sprintf("%d ready addresses, trace %s, want %s", ready, got, want), nil
 	})
 }

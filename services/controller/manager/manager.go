@@ -30,6 +30,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -67,6 +68,7 @@ type Manager struct {
 	rec     *record.Recorder
 	metrics *workqueue.PrometheusMetrics
 	leader  prometheus.Gauge
+	tracer  trace.Tracer
 
 	server *grpc.Server
 	health *health.Server
@@ -94,7 +96,8 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (m
 		host, _ := os.Hostname()
 		cfg.Identity = fmt.Sprintf("%s_%d", host, os.Getpid())
 	}
-	m = &Manager{cfg: cfg, log: obs.Logger, ready: make(chan struct{}), errs: make(chan error, 2)}
+	m = &Manager{cfg: cfg, log: obs.Logger, ready: make(chan struct{}), errs: make(chan error, 2),
+		tracer: obs.Tracer("github.com/shoalmesh/shoal/services/controller")}
 	defer func() {
 		if err != nil {
 			m.Close()
@@ -184,7 +187,7 @@ func (m *Manager) lead(ctx context.Context) {
 	log.InfoContext(ctx, "leading: starting controllers")
 
 	set := informers.New(m.conn, log)
-	cc := &control.Context{Informers: set, Conn: m.conn, Recorder: m.rec, Log: log, Metrics: m.metrics}
+	cc := &control.Context{Informers: set, Conn: m.conn, Recorder: m.rec, Log: log, Metrics: m.metrics, Tracer: m.tracer}
 	ctrls := m.controllers(cc)
 
 	var wg sync.WaitGroup

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/pkg/oci"
+	"go.opentelemetry.io/otel/attribute"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
@@ -72,7 +73,17 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 			return err
 		}
 	}
-	err := m.startContainer(ctx, pod, st, cs, c, attempt)
+	sctx, span := m.childSpan(ctx, spanStartContainer,
+		attribute.String("shoal.pod", st.key), attribute.String("shoal.container", c.GetName()),
+		attribute.String("shoal.image", c.GetImage()), attribute.String("shoal.node", m.cfg.NodeName),
+		attribute.Int("shoal.container.attempt", attempt))
+	err := m.startContainer(sctx, pod, st, cs, c, attempt)
+	result := "Started"
+	if err != nil {
+		result = startErrReason(err)
+	}
+	span.SetAttributes(attribute.String("shoal.result", result))
+	endSpan(span, err)
 	if err != nil {
 		st.mu.Lock()
 		reason := startErrReason(err)

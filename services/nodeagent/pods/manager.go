@@ -205,7 +205,7 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 			// The first sync starts the pod: sandbox, network, containers.
 			// Later syncs (resyncs, probes) are not traced.
 			var span trace.Span
-			ctx, span = m.cfg.Tracer.Start(observability.ObjectContext(ctx, pod.GetMetadata().GetAnnotations()), "nodeagent.StartPod",
+			ctx, span = m.cfg.Tracer.Start(observability.ObjectContext(ctx, pod.GetMetadata().GetAnnotations()), spanStartPod,
 				trace.WithAttributes(attribute.String("shoal.pod", key), attribute.String("shoal.node", m.cfg.NodeName)))
 			defer span.End()
 		}
@@ -270,10 +270,21 @@ func (m *Manager) nextWake(st *podState) time.Duration {
 	return d
 }
 
-func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
+func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podState) (err error) {
 	status := m.buildStatus(pod, st)
 	if proto.Equal(status, pod.GetStatus()) {
 		return nil
+	}
+	if m.cfg.Tracer != nil && !st.startupObserved && isReady(status) && !isReady(pod.GetStatus()) {
+		// The write that first makes the pod Ready is what puts it into
+		// its Service's endpoints: it belongs to the pod's trace even when
+		// readiness comes on a later sync than the start (a readiness
+		// probe passing), which holds no span of its own.
+		var span trace.Span
+		ctx, span = m.cfg.Tracer.Start(observability.ObjectContext(ctx, pod.GetMetadata().GetAnnotations()), spanPodReady,
+			trace.WithAttributes(attribute.String("shoal.pod", st.key), attribute.String("shoal.node", m.cfg.NodeName),
+				attribute.String("shoal.pod.ip", status.GetPodIp())))
+		defer func() { endSpan(span, err) }()
 	}
 	upd := proto.Clone(pod).(*shoalv1.Pod)
 	upd.Status = status

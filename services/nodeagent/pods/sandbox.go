@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
+	"go.opentelemetry.io/otel/attribute"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
@@ -26,6 +27,20 @@ func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSt
 	if up {
 		return nil
 	}
+	ctx, span := m.childSpan(ctx, spanSandbox, attribute.String("shoal.pod", st.key), attribute.String("shoal.node", m.cfg.NodeName))
+	err := m.startSandbox(ctx, pod, st)
+	if err == nil {
+		st.mu.Lock()
+		span.SetAttributes(attribute.String("shoal.pod.ip", st.ip))
+		st.mu.Unlock()
+	}
+	endSpan(span, err)
+	return err
+}
+
+// startSandbox makes the volumes, the network namespace with its CNI
+// attachment and the pause container, undoing what it made on failure.
+func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
 	paths, err := volumes.Setup(m.podDir(st.uid), pod.GetSpec().GetVolumes())
 	if err != nil {
 		m.setSandboxErr(st, err)
@@ -57,18 +72,25 @@ func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSt
 	}
 	cniDone := make(chan attached, 1)
 	go func() {
+		ctx, span := m.childSpan(ctx, spanNetworkSetup, attribute.String("shoal.pod", st.key))
 		ip, err := m.net.Attach(ctx, st.uid, netnsPath)
+		if err == nil {
+			span.SetAttributes(attribute.String("shoal.pod.ip", ip))
+		}
+		endSpan(span, err)
 		cniDone <- attached{ip, err}
 	}()
 	labels := m.labels(st, roleSandbox)
 	labels[labelNetNS] = netnsPath
 	var t *runtime.Task
-	c, err := m.rt.Create(ctx, sandboxID(st.uid), img, labels, runtime.WithSandbox(netnsPath, hostname))
+	pauseCtx, span := m.childSpan(ctx, spanStartPause, attribute.String("shoal.pod", st.key), attribute.String("shoal.image", m.cfg.PauseImage))
+	c, err := m.rt.Create(pauseCtx, sandboxID(st.uid), img, labels, runtime.WithSandbox(netnsPath, hostname))
 	if err == nil {
-		if t, err = m.rt.Start(ctx, c, nil, nil); err != nil {
-			_ = m.rt.Remove(ctx, c)
+		if t, err = m.rt.Start(pauseCtx, c, nil, nil); err != nil {
+			_ = m.rt.Remove(pauseCtx, c)
 		}
 	}
+	endSpan(span, err)
 	cni := <-cniDone
 	if err == nil && cni.err == nil {
 		// The IP label lets a restarted agent re-adopt the sandbox.

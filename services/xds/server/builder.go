@@ -45,24 +45,31 @@ func (s *Server) rebuild(keys map[string]struct{}, since time.Time) {
 		upd[t] = map[string]types.Resource{}
 	}
 	sidecarsChanged := false
+	pushes := make([]*push, 0, len(keys))
 
 	s.mu.Lock()
 	for key := range keys {
 		var built []resources.ServicePortResources
-		if svc, ok := s.services.Get(key); ok {
-			eps, _ := s.endpoints.Get(key)
+		svc, svcOK := s.services.Get(key)
+		eps, _ := s.endpoints.Get(key)
+		p := s.startPush(key, svc, eps)
+		if svcOK {
 			var err error
 			if built, err = resources.Service(svc, eps, s.locality, s.cfg.Resources); err != nil {
 				s.log.Error("building service resources", "service", key, "err", err)
+				p.fail(err)
+				p.span.End()
 				continue
 			}
 			built = s.validated(key, built)
 		}
+		pushes = append(pushes, p)
 		oldN, newN := serviceResources(s.built[key]), serviceResources(built)
 		for _, t := range sharedTypes {
 			for name, r := range newN[t] {
 				if o, ok := oldN[t][name]; !ok || !proto.Equal(o, r) {
 					upd[t][name] = r
+					p.updated[t]++
 					if t != resourcev3.EndpointType && t != resourcev3.RouteType {
 						sidecarsChanged = true
 					}
@@ -71,6 +78,7 @@ func (s *Server) rebuild(keys map[string]struct{}, since time.Time) {
 			for name := range oldN[t] {
 				if _, ok := newN[t][name]; !ok {
 					del[t] = append(del[t], name)
+					p.deleted[t]++
 					sidecarsChanged = true
 				}
 			}
@@ -86,17 +94,27 @@ func (s *Server) rebuild(keys map[string]struct{}, since time.Time) {
 	}
 	s.mu.Unlock()
 
+	versions := map[string]string{}
+	errs := map[string]error{}
 	for _, t := range sharedTypes {
 		if len(upd[t]) == 0 && len(del[t]) == 0 {
 			continue
 		}
-		if err := s.caches.byType[t].update(upd[t], del[t], since); err != nil {
+		v, err := s.caches.byType[t].update(upd[t], del[t], since)
+		if err != nil {
 			s.log.Error("updating cache", "err", err)
+			errs[t] = err
 		}
+		versions[t] = v
 		s.metrics.updates.WithLabelValues(shortType(t)).Add(float64(len(upd[t]) + len(del[t])))
 	}
 	if sidecarsChanged {
 		s.rebuildSidecars(nil)
+	}
+	// The caches have handed the new versions to every open watch: the
+	// push is on its way to the clients, so the spans end here.
+	for _, p := range pushes {
+		p.end(versions, errs)
 	}
 	s.metrics.rebuildSeconds.Observe(time.Since(start).Seconds())
 }

@@ -46,9 +46,9 @@ func newTypeCache(typeURL, prefix string, log gcplog.Logger) *typeCache {
 	}
 }
 
-// update applies one batch and remembers when the change behind it
-// happened.
-func (c *typeCache) update(upd map[string]types.Resource, del []string, since time.Time) error {
+// update applies one batch, remembers when the change behind it happened
+// and returns the version it made.
+func (c *typeCache) update(upd map[string]types.Resource, del []string, since time.Time) (string, error) {
 	c.mu.Lock()
 	c.version++
 	v := c.prefix + strconv.FormatUint(c.version, 10)
@@ -60,9 +60,9 @@ func (c *typeCache) update(upd map[string]types.Resource, del []string, since ti
 	}
 	c.mu.Unlock()
 	if err := c.lc.UpdateResources(upd, del); err != nil {
-		return fmt.Errorf("updating %s: %w", c.typeURL, err)
+		return v, fmt.Errorf("updating %s: %w", c.typeURL, err)
 	}
-	return nil
+	return v, nil
 }
 
 // changeTime is when the change behind version happened.

@@ -36,6 +36,7 @@ import (
 type env struct {
 	t        *testing.T
 	gw       *gatewaytest.Env
+	obs      *observability.Observability
 	xds      *server.Server
 	port     int32
 	backends map[string]string // name -> ip
@@ -65,7 +66,7 @@ func startEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	e := &env{t: t, gw: gw, xds: srv, backends: map[string]string{},
+	e := &env{t: t, gw: gw, obs: obs, xds: srv, backends: map[string]string{},
 		svcs: client.For[*shoalv1.Service](gw.Conn), eps: client.For[*shoalv1.Endpoints](gw.Conn)}
 	e.startBackends(4)
 	return e

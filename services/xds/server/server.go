@@ -16,6 +16,7 @@ import (
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -33,6 +34,7 @@ type Server struct {
 	cfg     Config
 	obs     *observability.Observability
 	log     *slog.Logger
+	tracer  trace.Tracer
 	metrics *metrics
 	caches  *caches
 	streams *streams
@@ -43,9 +45,11 @@ type Server struct {
 	pods      *informer.Informer[*shoalv1.Pod]
 	nodes     *informer.Informer[*shoalv1.Node]
 
-	// mu guards built, sidecars and sidecarVersion.
-	mu             sync.Mutex
-	built          map[string][]resources.ServicePortResources
+	// mu guards built, pushedFrom, sidecars and sidecarVersion.
+	mu    sync.Mutex
+	built map[string][]resources.ServicePortResources
+	// pushedFrom is what each Service's last push was built from (push.go).
+	pushedFrom     map[string]pushSource
 	sidecars       map[string]struct{}
 	sidecarVersion uint64
 
@@ -76,8 +80,8 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s = &Server{
-		cfg: cfg, obs: obs, log: obs.Logger, metrics: newMetrics(),
-		built: map[string][]resources.ServicePortResources{}, sidecars: map[string]struct{}{},
+		cfg: cfg, obs: obs, log: obs.Logger, metrics: newMetrics(), tracer: obs.Tracer("github.com/shoalmesh/shoal/services/xds"),
+		built: map[string][]resources.ServicePortResources{}, pushedFrom: map[string]pushSource{}, sidecars: map[string]struct{}{},
 		dirty: map[string]struct{}{}, dirtyPods: map[string]struct{}{}, kick: make(chan struct{}, 1),
 		ctx: runCtx, cancel: cancel, serveErr: make(chan error, 2),
 	}
@@ -110,6 +114,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 		}
 	}
 	// Build the world once before serving, then rebuild on changes.
+	s.rememberSources()
 	if svcs, pods, since := s.takeDirty(); len(svcs) > 0 || len(pods) > 0 {
 		s.rebuild(svcs, since)
 	}
