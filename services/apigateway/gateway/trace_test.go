@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
@@ -58,4 +60,55 @@ func TestObjectsCarryTheirTrace(t *testing.T) {
 	if got := trace.SpanContextFromContext(observability.ObjectContext(ctx, d.GetMetadata().GetAnnotations())).TraceID(); got != span3.SpanContext().TraceID() {
 		t.Fatalf("spec change: trace %s, want %s", got, span3.SpanContext().TraceID())
 	}
+}
+
+// TestEtcdCallsAreSpans: a traced write shows its etcd transaction as a
+// child span of the gateway's server span.
+func TestEtcdCallsAreSpans(t *testing.T) {
+	env := gatewaytest.Start(t)
+	rec := tracetest.NewSpanRecorder()
+	env.Obs.TracerProvider.(*sdktrace.TracerProvider).RegisterSpanProcessor(rec)
+	ctx := ctxT(t)
+	obs, err := observability.Setup(ctx, observability.NewConfig("test-client"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obs.Shutdown(context.Background())
+	conn := env.Dial(t, client.WithDialOptions(obs.DialOptions()...))
+	pods := client.For[*shoalv1.Pod](conn)
+
+	spanCtx, span := obs.Tracer("test").Start(ctx, "create")
+	if _, err := pods.Create(spanCtx, gatewaytest.Pod("default", "traced", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pods.Create(spanCtx, gatewaytest.Pod("default", "traced", nil)); !client.IsAlreadyExists(err) {
+		t.Fatalf("second create: %v, want AlreadyExists", err)
+	}
+	span.End()
+	var creates []sdktrace.ReadOnlySpan
+	servers := map[trace.SpanID]bool{}
+	for _, s := range rec.Ended() {
+		switch {
+		case s.Name() == "etcd.create":
+			creates = append(creates, s)
+		case s.SpanKind() == trace.SpanKindServer && s.Name() == "shoal.v1.PodService/CreatePod":
+			servers[s.SpanContext().SpanID()] = true
+		}
+	}
+	if len(creates) != 2 {
+		t.Fatalf("%d etcd.create spans, want 2 (one per CreatePod)", len(creates))
+	}
+	for _, s := range creates {
+		if s.SpanContext().TraceID() != span.SpanContext().TraceID() || !servers[s.Parent().SpanID()] {
+			t.Errorf("etcd.create span %s is not a child of a CreatePod server span of the caller's trace", s.SpanContext().SpanID())
+		}
+		attrs := map[string]string{}
+		for _, a := range s.Attributes() {
+			attrs[string(a.Key)] = a.Value.Emit()
+		}
+		if attrs["shoal.kind"] != "Pod" || attrs["db.system.name"] != "etcd" || attrs["shoal.etcd.key"] == "" {
+			t.Errorf("etcd.create attributes = %v", attrs)
+		}
+	}
+
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -90,9 +89,9 @@ func (s *Store) Create(ctx context.Context, obj kinds.Object, side []SideKey) (k
 		puts = append(puts, clientv3.OpPut(sk.Key, sk.Value))
 		gets = append(gets, clientv3.OpGet(sk.Key, clientv3.WithCountOnly()))
 	}
-	start := time.Now()
-	resp, err := s.cli.Txn(ctx).If(cmps...).Then(puts...).Else(gets...).Commit()
-	s.metrics.observeEtcd("create", s.kind.Name, start)
+	tctx, done := s.etcdCall(ctx, "create", key)
+	resp, err := s.cli.Txn(tctx).If(cmps...).Then(puts...).Else(gets...).Commit()
+	done(err)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -114,9 +113,10 @@ func (s *Store) Create(ctx context.Context, obj kinds.Object, side []SideKey) (k
 
 // Get reads one object from etcd (a linearizable read).
 func (s *Store) Get(ctx context.Context, namespace, name string) (kinds.Object, error) {
-	start := time.Now()
-	resp, err := s.cli.Get(ctx, s.Key(namespace, name))
-	s.metrics.observeEtcd("get", s.kind.Name, start)
+	key := s.Key(namespace, name)
+	gctx, done := s.etcdCall(ctx, "get", key)
+	resp, err := s.cli.Get(gctx, key)
+	done(err)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -147,9 +147,9 @@ type UpdateFunc func(cur kinds.Object) (Mutation, error)
 func (s *Store) Update(ctx context.Context, namespace, name string, expectRV int64, fn UpdateFunc) (kinds.Object, bool, error) {
 	key := s.Key(namespace, name)
 	for attempt := 0; ; attempt++ {
-		start := time.Now()
-		resp, err := s.cli.Get(ctx, key)
-		s.metrics.observeEtcd("get", s.kind.Name, start)
+		gctx, done := s.etcdCall(ctx, "get", key)
+		resp, err := s.cli.Get(gctx, key)
+		done(err)
 		if err != nil {
 			return nil, false, mapErr(err)
 		}
@@ -186,9 +186,9 @@ func (s *Store) Update(ctx context.Context, namespace, name string, expectRV int
 			}
 			ops = append(ops, clientv3.OpPut(key, string(data)))
 		}
-		start = time.Now()
-		tresp, err := s.cli.Txn(ctx).If(cmp).Then(ops...).Commit()
-		s.metrics.observeEtcd("update", s.kind.Name, start)
+		tctx, done := s.etcdCall(ctx, "update", key)
+		tresp, err := s.cli.Txn(tctx).If(cmp).Then(ops...).Commit()
+		done(err)
 		if err != nil {
 			return nil, false, mapErr(err)
 		}
@@ -235,9 +235,9 @@ func (s *Store) ListAt(ctx context.Context, prefix string, rev int64, after stri
 		if rev != 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
-		began := time.Now()
-		resp, gerr := s.cli.Get(ctx, start, opts...)
-		s.metrics.observeEtcd("list", s.kind.Name, began)
+		lctx, done := s.etcdCall(ctx, "list", prefix)
+		resp, gerr := s.cli.Get(lctx, start, opts...)
+		done(gerr)
 		if gerr != nil {
 			return nil, 0, "", false, mapErr(gerr)
 		}
