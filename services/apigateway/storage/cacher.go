@@ -72,6 +72,7 @@ type Cacher struct {
 	readyOnce sync.Once
 	stopped   chan struct{} // closed when Run returns: watches end
 	watchers  atomic.Int64
+	delivery  deliveryMetrics
 }
 
 // NewCacher returns a cache in front of store; Run fills and follows it.
@@ -80,14 +81,15 @@ func NewCacher(store *Store, cfg CacherConfig) *Cacher {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Cacher{
-		store:   store,
-		cfg:     cfg,
-		tree:    btree.NewG(32, entryLess),
-		ring:    newRing(cfg.Capacity, 0),
-		notify:  make(chan struct{}),
-		tick:    make(chan struct{}),
-		ready:   make(chan struct{}),
-		stopped: make(chan struct{}),
+		store:    store,
+		cfg:      cfg,
+		tree:     btree.NewG(32, entryLess),
+		ring:     newRing(cfg.Capacity, 0),
+		notify:   make(chan struct{}),
+		tick:     make(chan struct{}),
+		ready:    make(chan struct{}),
+		stopped:  make(chan struct{}),
+		delivery: cfg.Metrics.deliveryFor(store.kind.Name),
 	}
 }
 
@@ -415,7 +417,7 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 				if err := send(typ, obj, ev.Shared); err != nil {
 					return err
 				}
-				c.cfg.Metrics.observeDelivery(c.store.kind.Name, ev.Seen)
+				c.delivery.observe(ev.Seen)
 			}
 			pos = ev.Rev
 		}
@@ -423,6 +425,11 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 			continue
 		}
 		pos = max(pos, cur)
+		if !bookmarks {
+			// The bookmark clock would wake every watcher each interval
+			// for nothing; a nil channel is never ready.
+			tick = nil
+		}
 		select {
 		case <-notify:
 		case <-tick:
