@@ -69,6 +69,7 @@ func (m *Manager) Adopt(ctx context.Context) error {
 			return err
 		}
 		m.setState(st.key, st)
+		m.watchSandbox(st, st.sandbox)
 		m.log.Info("adopted pod", "pod", st.key, "uid", uid, "containers", len(st.containers))
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +29,7 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 	st.mu.Lock()
 	cs := st.containers[c.GetName()]
 	if cs == nil {
-		cs = &ctrState{name: c.GetName(), image: c.GetImage(), backoff: m.cfg.BackoffBase}
+		cs = &ctrState{name: c.GetName(), image: c.GetImage(), backoff: m.cfg.BackoffBase, pullBackoff: m.cfg.BackoffBase}
 		st.containers[c.GetName()] = cs
 	}
 	if cs.adopted {
@@ -56,10 +57,22 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 			}
 			cs.nextStart = cs.exit.ExitedAt.Add(cs.backoff)
 			cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+			if time.Now().Before(cs.nextStart) {
+				// One event per crash, not per sync of the waiting pod.
+				defer m.warning(pod, reasonBackOff, "Back-off restarting failed container %s in pod %s", c.GetName(), st.key)
+			}
 		}
 		attempt = cs.attempt + 1
 	}
 	if time.Now().Before(cs.nextStart) {
+		if cs.waitReason == waitErrImagePull && !time.Now().Before(cs.pullFlipAt) {
+			// As the kubelet: a failed pull shows as ErrImagePull, then
+			// the container waits in ImagePullBackOff until the retry.
+			cs.waitReason = waitImagePullBackOff
+			cs.waitMsg = fmt.Sprintf("Back-off pulling image %q: %s", c.GetImage(), cs.waitMsg)
+			defer m.normal(pod, reasonBackOff, "Back-off pulling image %q", c.GetImage())
+			defer m.warning(pod, reasonFailed, "Error: %s", waitImagePullBackOff)
+		}
 		st.mu.Unlock()
 		return nil
 	}
@@ -77,9 +90,18 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 		st.mu.Lock()
 		reason := startErrReason(err)
 		cs.waitReason, cs.waitMsg = reason, err.Error()
-		cs.nextStart = time.Now().Add(cs.backoff)
-		cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+		if reason == waitErrImagePull || reason == waitErrImageNeverPull {
+			// Image pulls back off on their own schedule, as the
+			// kubelet's image back-off is apart from its crash back-off.
+			cs.nextStart = time.Now().Add(cs.pullBackoff)
+			cs.pullFlipAt = time.Now().Add(pullBackOffShown(cs.pullBackoff))
+			cs.pullBackoff = min(2*cs.pullBackoff, m.cfg.BackoffMax)
+		} else {
+			cs.nextStart = time.Now().Add(cs.backoff)
+			cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+		}
 		st.mu.Unlock()
+		m.warning(pod, reasonFailed, "Error: %s", reason)
 		m.log.Warn("container did not start", "pod", st.key, "container", c.GetName(), "reason", reason, "err", err)
 		return nil // retried after the back-off via nextWake, not the rate limiter
 	}
@@ -89,22 +111,14 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 // startErrReason is the Waiting reason of a container that did not start.
 func startErrReason(err error) string {
 	var cerr configErr
+	var ierr imageErr
 	switch {
-	case isImageErr(err):
-		return "ErrImagePull"
+	case errors.As(err, &ierr):
+		return ierr.reason
 	case errors.As(err, &cerr):
 		return "CreateContainerConfigError"
 	}
 	return "CreateContainerError"
-}
-
-type imageErr struct{ error }
-
-func (e imageErr) Unwrap() error { return e.error }
-
-func isImageErr(err error) bool {
-	_, ok := err.(imageErr)
-	return ok
 }
 
 func shouldRestart(p shoalv1.RestartPolicy, cs *ctrState) bool {
@@ -126,10 +140,13 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	if err != nil {
 		return err
 	}
-	img, err := m.rt.Image(ctx, c.GetImage())
+	img, err := m.ensureImage(ctx, pod, c)
 	if err != nil {
-		return imageErr{err}
+		return err
 	}
+	st.mu.Lock()
+	cs.pullBackoff = m.cfg.BackoffBase
+	st.mu.Unlock()
 	entrypoint, cmd, err := m.rt.ImageCommand(ctx, img)
 	if err != nil {
 		return err
@@ -176,12 +193,14 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 		w.Close()
 		return err
 	}
+	m.normal(pod, reasonCreated, "Created container %s", c.GetName())
 	t, err := m.rt.Start(ctx, ctr, w.Stream("stdout"), w.Stream("stderr"))
 	if err != nil {
 		w.Close()
 		_ = m.rt.Remove(ctx, ctr)
 		return err
 	}
+	m.normal(pod, reasonStarted, "Started container %s", c.GetName())
 	st.mu.Lock()
 	if cs.exited && cs.task != nil {
 		cs.lastTerm = terminated(cs)
@@ -236,6 +255,11 @@ func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c
 	ip := st.ip
 	st.mu.Unlock()
 	target := probe.Target{IP: ip, Ports: c.GetPorts(), Exec: &execer{m: m, t: t}}
+	unhealthy := func(kind string) probe.RunOption {
+		return probe.OnFailure(func(err error) {
+			m.warning(pod, reasonUnhealthy, "%s probe failed: %s", kind, strings.TrimPrefix(err.Error(), probe.ErrProbe.Error()+": "))
+		})
+	}
 	if p := c.GetReadinessProbe(); p != nil {
 		go probe.Run(pctx, p, target, false, func(ok bool, err error) {
 			st.mu.Lock()
@@ -244,7 +268,7 @@ func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c
 			}
 			st.mu.Unlock()
 			m.q.Add(st.key)
-		})
+		}, unhealthy("Readiness"))
 	}
 	if p := c.GetLivenessProbe(); p != nil {
 		grace := 30 * time.Second
@@ -256,13 +280,15 @@ func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c
 				return
 			}
 			m.log.Info("liveness probe failed, restarting container", "pod", st.key, "container", c.GetName(), "err", err)
+			m.normal(pod, reasonKilling, "Container %s failed liveness probe, will be restarted", c.GetName())
 			st.mu.Lock()
 			if cs.task == t {
 				cs.livenessFailed = true
 			}
 			st.mu.Unlock()
-			m.rt.Stop(context.Background(), t, grace)
-		})
+			// The kill outlives the probe loop that ordered it.
+			m.rt.Stop(context.WithoutCancel(pctx), t, grace)
+		}, unhealthy("Liveness"))
 	}
 }
 

@@ -1,0 +1,54 @@
+package e2e
+
+import (
+	"context"
+	"syscall"
+	"testing"
+
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+)
+
+// sandboxPid is the host pid of the pod's pause process.
+func (e *env) sandboxPid(uid string) uint32 {
+	e.t.Helper()
+	ctx := namespaces.WithNamespace(context.Background(), e.cfg.ContainerdNamespace)
+	c, err := e.agent.Runtime().Client().LoadContainer(ctx, uid+"-sandbox")
+	if err != nil {
+		e.t.Fatalf("sandbox of %s: %v", uid, err)
+	}
+	task, err := c.Task(ctx, nil)
+	if err != nil {
+		e.t.Fatalf("sandbox task of %s: %v", uid, err)
+	}
+	return task.Pid()
+}
+
+// A pause process killed from outside while the agent runs: the agent
+// notices, records SandboxChanged, stops the pod's containers, makes a new
+// sandbox and starts them again (restart counts go up).
+func TestDeadSandboxIsRecreated(t *testing.T) {
+	e := newEnv(t)
+	c := &shoalv1.Container{Name: "app", Image: "shoal.local/testserver:latest", Ports: []*shoalv1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+		ReadinessProbe: &shoalv1.Probe{PeriodSeconds: 1, Handler: &shoalv1.Probe_HttpGet{HttpGet: &shoalv1.HTTPGetAction{
+			Path: "/healthz", Port: &shoalv1.IntOrString{Value: &shoalv1.IntOrString_StrValue{StrValue: "http"}}}}}}
+	created := e.createPod(pod("phoenix", c, shell("side", "exec sleep 100000")))
+	uid := created.GetMetadata().GetUid()
+	e.waitPod("phoenix", "Running and Ready", isRunningReady)
+	old := e.sandboxPid(uid)
+	if err := syscall.Kill(int(old), syscall.SIGKILL); err != nil {
+		t.Fatalf("killing pause pid %d: %v", old, err)
+	}
+	got := e.waitPod("phoenix", "Running and Ready with restarted containers", func(p *shoalv1.Pod) bool {
+		return isRunningReady(p) && ctrStatus(p, "app").GetRestartCount() >= 1 && ctrStatus(p, "side").GetRestartCount() >= 1
+	})
+	if pid := e.sandboxPid(uid); pid == old {
+		t.Errorf("sandbox pid unchanged (%d)", pid)
+	}
+	if got.GetStatus().GetPodIp() == "" {
+		t.Errorf("no pod IP after the new sandbox")
+	}
+	e.waitEvent("phoenix", "SandboxChanged", "Pod sandbox changed")
+	e.waitEvent("phoenix", "Killing", "Stopping container app")
+}
