@@ -109,6 +109,17 @@ func TestRegistryPullAndPullErrors(t *testing.T) {
 	}
 	e.waitEvent("missing", "Failed", "Failed to pull image")
 	e.waitEvent("missing", "BackOff", "Back-off pulling image")
+	// A reference no registry could serve (upper case, two colons) is the
+	// same ErrImagePull, never a crash.
+	bad := "127.0.0.1:1/Shoal/BAD::v1"
+	e.createPod(pod("badref", &shoalv1.Container{Name: "app", Image: bad}))
+	p = e.waitPod("badref", "ErrImagePull or ImagePullBackOff", func(p *shoalv1.Pod) bool {
+		r := ctrStatus(p, "app").GetState().GetWaiting().GetReason()
+		return r == "ErrImagePull" || r == "ImagePullBackOff"
+	})
+	if msg := ctrStatus(p, "app").GetState().GetWaiting().GetMessage(); !strings.Contains(msg, bad) {
+		t.Errorf("bad reference message %q", msg)
+	}
 	// The agent is alive and well: the pulled pod still runs, a new one starts.
 	e.createPod(pod("after", shell("app", "exec sleep 100000")))
 	e.waitPod("after", "Running and Ready", isRunningReady)

@@ -8,6 +8,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/sdk/go/client"
 )
 
 // sandboxPid is the host pid of the pod's pause process.
@@ -51,4 +52,13 @@ func TestDeadSandboxIsRecreated(t *testing.T) {
 	}
 	e.waitEvent("phoenix", "SandboxChanged", "Pod sandbox changed")
 	e.waitEvent("phoenix", "Killing", "Stopping container app")
+	// The old sandbox's netns, IP and veth are gone: one of each is left.
+	if l := leftovers(e); l["netns"] != 1 || l["ip_allocations"] != 1 || l["veths"] != 1 || l["containers"] != 3 {
+		t.Errorf("after the sandbox change: %v", l)
+	}
+	if _, err := e.pods.Delete(e.ctx(), "default", "phoenix", client.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone("phoenix")
+	assertNothingLeft(t, e)
 }
