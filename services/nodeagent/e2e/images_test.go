@@ -83,6 +83,26 @@ func TestRegistryPullAndPullErrors(t *testing.T) {
 	if evs := e.events("present")["Pulling"]; len(evs) != 0 {
 		t.Errorf("IfNotPresent pulled a present image: %v", evs)
 	}
+	// A new image (the one change a pod update allows) restarts the
+	// container with it, as the kubelet does.
+	ref2, err := reg.Push(e.ctx(), "shoal/busybox", "v2", img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := e.pods.Get(e.ctx(), "default", "present")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.Containers[0].Image = ref2
+	if _, err := e.pods.Update(e.ctx(), cur); err != nil {
+		t.Fatalf("updating the image: %v", err)
+	}
+	e.waitPod("present", "restarted with the new image", func(p *shoalv1.Pod) bool {
+		cs := ctrStatus(p, "app")
+		return isRunningReady(p) && cs.GetRestartCount() == 1 && cs.GetImage() == ref2
+	})
+	e.waitEvent("present", "Killing", "Container app definition changed, will be restarted")
+	e.waitEvent("present", "Pulling", ref2)
 	// Always pulls again from the registry, even though it is present.
 	always := &shoalv1.Container{Name: "app", Image: ref, Command: []string{"sleep", "100000"},
 		ImagePullPolicy: shoalv1.ImagePullPolicy_IMAGE_PULL_POLICY_ALWAYS}

@@ -96,7 +96,12 @@ func (m *Manager) adoptContainers(ctx context.Context, st *podState, cs []client
 			return err
 		}
 		cst := &ctrState{name: name, attempt: attempt, id: c.ID(), log: w, startedAt: created(l),
-			backoff: m.cfg.BackoffBase, adopted: true}
+			backoff: m.cfg.BackoffBase, pullBackoff: m.cfg.BackoffBase, adopted: true}
+		if info, err := c.Info(m.rt.WithNamespace(ctx)); err == nil {
+			// The image it runs: a pod updated while the agent was down
+			// gets its container restarted with the new one.
+			cst.image = info.Image
+		}
 		t, err := m.rt.Attach(ctx, c, w.Stream("stdout"), w.Stream("stderr"))
 		switch {
 		case errors.Is(err, runtime.ErrNoTask):

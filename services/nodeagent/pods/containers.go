@@ -36,17 +36,38 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 		cs.adopted = false
 		t := cs.task
 		cs.hasReadiness = c.GetReadinessProbe() != nil
+		if cs.image == "" {
+			cs.image = c.GetImage() // no record of it: take it as unchanged
+		}
 		st.mu.Unlock()
 		m.watchContainer(pod, st, cs, c, t)
 		st.mu.Lock()
 	}
 	if cs.running() {
+		if runtime.Normalize(cs.image) == runtime.Normalize(c.GetImage()) {
+			st.mu.Unlock()
+			return nil
+		}
+		// The image was updated (the one change a pod update allows). As
+		// the kubelet does for a changed container, stop it and start the
+		// new one at once, whatever the restart policy.
+		t, stop := cs.task, cs.stopProbes
 		st.mu.Unlock()
-		return nil
+		m.normal(pod, reasonKilling, "Container %s definition changed, will be restarted", c.GetName())
+		if stop != nil {
+			stop()
+		}
+		m.rt.Stop(ctx, t, podGrace(pod))
+		st.mu.Lock()
+		markStopped(cs, t)
+		cs.specChanged = true
+		attempt := cs.attempt + 1
+		st.mu.Unlock()
+		return m.restart(ctx, pod, st, cs, c, t, attempt)
 	}
 	attempt := cs.attempt
 	if cs.exited {
-		if !shouldRestart(pod.GetSpec().GetRestartPolicy(), cs) {
+		if !cs.specChanged && !shouldRestart(pod.GetSpec().GetRestartPolicy(), cs) {
 			st.mu.Unlock()
 			return nil
 		}
@@ -78,7 +99,35 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 	}
 	old := cs.task
 	st.mu.Unlock()
+	return m.restart(ctx, pod, st, cs, c, old, attempt)
+}
 
+// podGrace is the pod's termination grace period (30 s when unset).
+func podGrace(pod *shoalv1.Pod) time.Duration {
+	if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(max(*g, 0)) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// markStopped records that the agent stopped t (it has exited, or Stop
+// gave up waiting and it counts as killed). Call with st.mu held.
+func markStopped(cs *ctrState, t *runtime.Task) {
+	select {
+	case <-t.Exited:
+		cs.exited, cs.exit = true, t.Exit()
+	default:
+		cs.exited, cs.exit = true, runtime.Exit{Code: 137}
+	}
+	if cs.exit.ExitedAt.IsZero() {
+		cs.exit.ExitedAt = time.Now()
+	}
+	cs.ready = false
+}
+
+// restart removes the container's previous instance old (nil for none)
+// and starts attempt; a start that fails backs off.
+func (m *Manager) restart(ctx context.Context, pod *shoalv1.Pod, st *podState, cs *ctrState, c *shoalv1.Container, old *runtime.Task, attempt int) error {
 	if old != nil {
 		// Keep the old instance's log as "previous"; drop its container.
 		if err := m.rt.Remove(ctx, old.Container); err != nil {
@@ -208,9 +257,9 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	if cs.log != nil {
 		cs.log.Close()
 	}
-	cs.attempt, cs.id, cs.task, cs.log = attempt, id, t, w
+	cs.attempt, cs.id, cs.task, cs.log, cs.image = attempt, id, t, w, c.GetImage()
 	cs.startedAt, cs.exited, cs.exit = time.Now(), false, runtime.Exit{}
-	cs.waitReason, cs.waitMsg, cs.nextStart, cs.livenessFailed = "", "", time.Time{}, false
+	cs.waitReason, cs.waitMsg, cs.nextStart, cs.livenessFailed, cs.specChanged = "", "", time.Time{}, false, false
 	cs.hasReadiness = c.GetReadinessProbe() != nil
 	cs.ready = false
 	st.mu.Unlock()
@@ -271,10 +320,7 @@ func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c
 		}, unhealthy("Readiness"))
 	}
 	if p := c.GetLivenessProbe(); p != nil {
-		grace := 30 * time.Second
-		if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
-			grace = time.Duration(*g) * time.Second
-		}
+		grace := podGrace(pod)
 		go probe.Run(pctx, p, target, true, func(ok bool, err error) {
 			if ok {
 				return

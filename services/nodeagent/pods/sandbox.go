@@ -231,10 +231,7 @@ func sandboxDied(st *podState) bool {
 func (m *Manager) sandboxChanged(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
 	m.log.Info("pod sandbox died, stopping its containers and recreating it", "pod", st.key, "uid", st.uid)
 	m.normal(pod, reasonSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
-	grace := 30 * time.Second
-	if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
-		grace = time.Duration(max(*g, 0)) * time.Second
-	}
+	grace := podGrace(pod)
 	st.mu.Lock()
 	var running []*ctrState
 	for _, cs := range st.containers {
@@ -262,16 +259,7 @@ func (m *Manager) sandboxChanged(ctx context.Context, pod *shoalv1.Pod, st *podS
 	policy := pod.GetSpec().GetRestartPolicy()
 	st.mu.Lock()
 	for _, cs := range running {
-		select {
-		case <-cs.task.Exited:
-			cs.exited, cs.exit, cs.ready = true, cs.task.Exit(), false
-		default:
-			// Stop gave up waiting: count it as killed.
-			cs.exited, cs.exit, cs.ready = true, runtime.Exit{Code: 137}, false
-		}
-		if cs.exit.ExitedAt.IsZero() {
-			cs.exit.ExitedAt = time.Now()
-		}
+		markStopped(cs, cs.task)
 		if shouldRestart(policy, cs) {
 			// Not a crash: start again now, without a back-off.
 			cs.nextStart = time.Now()

@@ -73,7 +73,10 @@ type ctrState struct {
 	hasReadiness   bool
 	ready          bool
 	livenessFailed bool
-	stopProbes     context.CancelFunc
+	// specChanged: the agent stopped the container for a new image; it
+	// starts again whatever the restart policy.
+	specChanged bool
+	stopProbes  context.CancelFunc
 	// adopted: the task came from an earlier agent and is not watched yet.
 	adopted bool
 }

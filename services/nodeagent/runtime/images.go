@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 )
 
 // PullPolicy says when an image is fetched from its source, as the
@@ -62,11 +64,11 @@ func (r *Runtime) Image(ctx context.Context, ref string) (client.Image, error) {
 // ErrImageNotPresent when neither has it.
 func (r *Runtime) LocalImage(ctx context.Context, ref string) (client.Image, error) {
 	ctx = r.WithNamespace(ctx)
-	img, err := r.client.GetImage(ctx, ref)
+	img, err := r.getImage(ctx, ref)
 	var ierr error
 	if errdefs.IsNotFound(err) && r.imageDir != "" {
 		_, ierr = r.importArchives(ctx, ref)
-		img, err = r.client.GetImage(ctx, ref)
+		img, err = r.getImage(ctx, ref)
 	}
 	if errdefs.IsNotFound(err) {
 		if ierr != nil {
@@ -99,7 +101,7 @@ func (r *Runtime) PullImage(ctx context.Context, ref string) (client.Image, stri
 			return nil, "", err
 		}
 		if path != "" {
-			img, err := r.client.GetImage(ctx, ref)
+			img, err := r.getImage(ctx, ref)
 			if err != nil {
 				return nil, "", fmt.Errorf("runtime: image %q from %s: %w", ref, path, err)
 			}
@@ -119,7 +121,7 @@ func (r *Runtime) PullImage(ctx context.Context, ref string) (client.Image, stri
 func (r *Runtime) pull(ctx context.Context, ref string) (client.Image, error) {
 	pctx, cancel := context.WithTimeout(ctx, r.pullTimeout)
 	defer cancel()
-	img, err := r.client.Pull(pctx, ref, client.WithPullUnpack, client.WithPullSnapshotter(r.snapshotter),
+	img, err := r.client.Pull(pctx, Normalize(ref), client.WithPullUnpack, client.WithPullSnapshotter(r.snapshotter),
 		client.WithResolver(r.resolver))
 	if err != nil {
 		where := "no image archive in --image-dir provides it"
@@ -170,8 +172,8 @@ func (r *Runtime) importArchives(ctx context.Context, ref string) (string, error
 		}
 		prev, seen := r.archives.byPath[path]
 		changed := !seen || prev.size != fi.Size() || !prev.mtime.Equal(fi.ModTime())
-		if !changed && contains(prev.refs, ref) {
-			if _, gerr := r.client.GetImage(ctx, ref); errdefs.IsNotFound(gerr) {
+		if !changed && provides(prev.refs, ref) {
+			if _, gerr := r.getImage(ctx, ref); errdefs.IsNotFound(gerr) {
 				changed = true
 			}
 		}
@@ -185,7 +187,7 @@ func (r *Runtime) importArchives(ctx context.Context, ref string) (string, error
 			prev = archive{size: fi.Size(), mtime: fi.ModTime(), refs: refs}
 			r.archives.byPath[path] = prev
 		}
-		if contains(prev.refs, ref) {
+		if provides(prev.refs, ref) {
 			found = path
 		}
 	}
@@ -200,13 +202,32 @@ func (r *Runtime) importArchives(ctx context.Context, ref string) (string, error
 	return "", errors.Join(errs...)
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// provides says whether an archive holding refs provides ref, as written
+// or in its normalised form.
+func provides(refs []string, ref string) bool {
+	norm := Normalize(ref)
+	return slices.Contains(refs, ref) || slices.Contains(refs, norm)
+}
+
+// Normalize gives a reference its registry and tag as Kubernetes does
+// ("busybox" is docker.io/library/busybox:latest); a reference that does
+// not parse is returned as it is, for the pull to report.
+func Normalize(ref string) string {
+	named, err := reference.ParseDockerRef(ref)
+	if err != nil {
+		return ref
 	}
-	return false
+	return named.String()
+}
+
+// getImage finds ref in containerd's store as written, else normalised
+// (a pulled image is stored under its normalised name).
+func (r *Runtime) getImage(ctx context.Context, ref string) (client.Image, error) {
+	img, err := r.client.GetImage(ctx, ref)
+	if norm := Normalize(ref); errdefs.IsNotFound(err) && norm != ref {
+		img, err = r.client.GetImage(ctx, norm)
+	}
+	return img, err
 }
 
 // ImportDir imports every OCI archive (*.tar) of the image directory that
