@@ -5,21 +5,28 @@ import (
 	"syscall"
 	"testing"
 
+	containerdclient "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 )
 
-// sandboxPid is the host pid of the pod's pause process.
+// sandboxPid is the host pid of the pod's pause process, read with a
+// containerd client of its own (the agent may be stopped).
 func (e *env) sandboxPid(uid string) uint32 {
 	e.t.Helper()
+	c, err := containerdclient.New(containerd.Address)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
 	ctx := namespaces.WithNamespace(context.Background(), e.cfg.ContainerdNamespace)
-	c, err := e.agent.Runtime().Client().LoadContainer(ctx, uid+"-sandbox")
+	ctr, err := c.LoadContainer(ctx, uid+"-sandbox")
 	if err != nil {
 		e.t.Fatalf("sandbox of %s: %v", uid, err)
 	}
-	task, err := c.Task(ctx, nil)
+	task, err := ctr.Task(ctx, nil)
 	if err != nil {
 		e.t.Fatalf("sandbox task of %s: %v", uid, err)
 	}
@@ -55,6 +62,26 @@ func TestDeadSandboxIsRecreated(t *testing.T) {
 	// The old sandbox's netns, IP and veth are gone: one of each is left.
 	if l := leftovers(e); l["netns"] != 1 || l["ip_allocations"] != 1 || l["veths"] != 1 || l["containers"] != 3 {
 		t.Errorf("after the sandbox change: %v", l)
+	}
+
+	// The same while the agent is down: the restarted agent adopts the
+	// dead sandbox and recreates it; restart counts go on, logs are kept.
+	e.stopAgent()
+	second := e.sandboxPid(uid)
+	if err := syscall.Kill(int(second), syscall.SIGKILL); err != nil {
+		t.Fatalf("killing pause pid %d: %v", second, err)
+	}
+	e.startAgent()
+	e.waitPod("phoenix", "Running and Ready after the agent's restart", func(p *shoalv1.Pod) bool {
+		return isRunningReady(p) && ctrStatus(p, "app").GetRestartCount() >= 2 && ctrStatus(p, "side").GetRestartCount() >= 2
+	})
+	if pid := e.sandboxPid(uid); pid == second {
+		t.Errorf("sandbox pid unchanged (%d) after the agent's restart", pid)
+	}
+	if lines, err := e.logs(e.ctx(), &shoalv1.PodLogsRequest{Namespace: "default", Name: "phoenix", Container: "app", Previous: true}); err != nil {
+		t.Errorf("previous logs of app after the agent's restart: %v", err)
+	} else {
+		t.Logf("previous app log: %d lines", len(lines))
 	}
 	if _, err := e.pods.Delete(e.ctx(), "default", "phoenix", client.DeleteOptions{}); err != nil {
 		t.Fatal(err)

@@ -15,9 +15,11 @@ import (
 
 // Adopt rebuilds the state of pods started by an earlier agent process from
 // containerd's labels and re-attaches to their tasks, so that they keep
-// running. A pod whose sandbox is gone is torn down (sync recreates it if
-// the pod still exists). Probes and exit watchers start at the pod's first
-// sync, when its spec is known.
+// running. A pod whose sandbox container or task is gone is torn down
+// (sync recreates it if the pod still exists); one whose pause process
+// has exited is adopted as it is, and its first sync recreates the
+// sandbox (see sandboxChanged). Probes and exit watchers start at the
+// pod's first sync, when its spec is known.
 func (m *Manager) Adopt(ctx context.Context) error {
 	all, err := m.rt.Containers(ctx, runtime.LabelFilter(LabelPodUID, ""))
 	if err != nil {
@@ -48,9 +50,14 @@ func (m *Manager) Adopt(ctx context.Context) error {
 		if ok {
 			l := labels[sandbox.ID()]
 			t, err := m.rt.Attach(ctx, sandbox, nil, nil)
-			if err != nil || isDone(t) || l[labelIP] == "" {
+			if err != nil || l[labelIP] == "" {
 				ok = false
 			} else {
+				// A pause task that died while the agent was down is
+				// adopted dead: the pod's first sync handles it as a
+				// sandbox change (containers stopped and restarted with
+				// their restart counts up, logs kept), as when it dies
+				// under a running agent.
 				st.sandbox, st.netnsPath, st.ip = t, l[labelNetNS], l[labelIP]
 				st.startTime = created(l)
 			}

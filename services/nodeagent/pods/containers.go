@@ -142,6 +142,9 @@ func (m *Manager) restart(ctx context.Context, pod *shoalv1.Pod, st *podState, c
 		if reason == waitErrImagePull || reason == waitErrImageNeverPull {
 			// Image pulls back off on their own schedule, as the
 			// kubelet's image back-off is apart from its crash back-off.
+			if cs.pullBackoff <= 0 {
+				cs.pullBackoff = m.cfg.BackoffBase
+			}
 			cs.nextStart = time.Now().Add(cs.pullBackoff)
 			cs.pullFlipAt = time.Now().Add(pullBackOffShown(cs.pullBackoff))
 			cs.pullBackoff = min(2*cs.pullBackoff, m.cfg.BackoffMax)

@@ -260,6 +260,7 @@ func (m *Manager) sandboxChanged(ctx context.Context, pod *shoalv1.Pod, st *podS
 	st.mu.Lock()
 	for _, cs := range running {
 		markStopped(cs, cs.task)
+		cs.adopted = false // nothing left to watch
 		if shouldRestart(policy, cs) {
 			// Not a crash: start again now, without a back-off.
 			cs.nextStart = time.Now()
