@@ -20,11 +20,15 @@ import (
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
+	"github.com/shoalmesh/shoal/sdk/go/record"
 	"github.com/shoalmesh/shoal/services/nodeagent/network"
 	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
 	"github.com/shoalmesh/shoal/services/nodeagent/pods"
 	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
 )
+
+// EventComponent is the source component of the Events the agent records.
+const EventComponent = "nodeagent"
 
 // Agent is a running node agent.
 type Agent struct {
@@ -79,7 +83,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 		return nil, err
 	}
 	if cfg.ImageDir != "" {
-		if names, err := a.rt.ImportDir(ctx, cfg.ImageDir); err != nil {
+		if names, err := a.rt.ImportDir(ctx); err != nil {
 			a.log.Warn("importing images", "dir", cfg.ImageDir, "err", err)
 		} else {
 			a.log.Info("imported images", "dir", cfg.ImageDir, "images", names)
@@ -131,13 +135,18 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 	if err != nil {
 		return nil, err
 	}
+	// Events go through the gateway like every write of the agent, from
+	// source component "nodeagent" on host <node name>, as the kubelet's
+	// come from "kubelet" on its node.
+	rec := record.New(a.conn, EventComponent, cfg.NodeName, a.log)
 	a.pods = pods.New(pods.Config{
 		NodeName: cfg.NodeName, NodeIP: a.nodeIP, PauseImage: cfg.PauseImage,
 		PodDir: filepath.Join(cfg.StateDir, "pods"), LogDir: cfg.LogDir, LogMaxSize: cfg.LogMaxSize,
 		BackoffBase: cfg.BackoffBase, BackoffMax: cfg.BackoffMax, Workers: cfg.Workers, ResyncPeriod: cfg.ResyncPeriod,
-		XDSAddress: cfg.XDSAddress, EnvoyImage: cfg.EnvoyImage, Metrics: podMetrics,
+		XDSAddress: cfg.XDSAddress, EnvoyImage: cfg.EnvoyImage, Metrics: podMetrics, Recorder: rec,
 		Tracer: obs.Tracer("github.com/shoalmesh/shoal/services/nodeagent"),
 	}, a.rt, a.net, podClient, inf, sink, a.log)
+	a.goRun(func() error { rec.Run(runCtx); return nil })
 	a.goRun(func() error { return inf.Run(runCtx) })
 	a.goRun(func() error { return a.pods.Run(runCtx) })
 	a.goRun(func() error { a.heartbeat(runCtx); return nil })

@@ -105,6 +105,10 @@ func TestLivenessProbeRestartsHungContainer(t *testing.T) {
 	if !ctrStatus(got, "server").GetReady() {
 		e.waitPod("hung", "server ready", func(p *shoalv1.Pod) bool { return ctrStatus(p, "server").GetReady() })
 	}
+	// The agent said why, as the kubelet does.
+	e.waitEvent("hung", "Unhealthy", "Liveness probe failed: exec [cat /tmp/healthy] exited 1")
+	e.waitEvent("hung", "Killing", "Container app failed liveness probe, will be restarted")
+	e.waitEvent("hung", "BackOff", "Back-off restarting failed container app")
 }
 
 func TestReadinessProbeFlipsReady(t *testing.T) {

@@ -94,6 +94,14 @@ func TestPodTwoContainersLocalhostEmptyDirLogsDelete(t *testing.T) {
 			t.Errorf("container %s: %v", cs.GetName(), cs)
 		}
 	}
+	// Events from the agent on this node: the (latest-tagged, so Always)
+	// image fetched from its archive, each container created and started.
+	e.waitEvent("web", "Pulling", `Pulling image "shoal.local/busybox:latest"`)
+	e.waitEvent("web", "Pulled", `Successfully pulled image "shoal.local/busybox:latest" from image archive`)
+	for _, name := range []string{"server", "client"} {
+		e.waitEvent("web", "Created", "Created container "+name)
+		e.waitEvent("web", "Started", "Started container "+name)
+	}
 	// The host reaches the pod by its IP.
 	resp, err := http.Get("http://" + got.GetStatus().GetPodIp() + ":8080/")
 	if err != nil {
@@ -156,6 +164,7 @@ func TestPodTwoContainersLocalhostEmptyDirLogsDelete(t *testing.T) {
 	}
 	e.waitGone("web")
 	t.Logf("deleted in %v", time.Since(start))
+	e.waitEvent("web", "Killing", "Stopping container server")
 	assertNothingLeft(t, e)
 }
 

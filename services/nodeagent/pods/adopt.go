@@ -15,9 +15,11 @@ import (
 
 // Adopt rebuilds the state of pods started by an earlier agent process from
 // containerd's labels and re-attaches to their tasks, so that they keep
-// running. A pod whose sandbox is gone is torn down (sync recreates it if
-// the pod still exists). Probes and exit watchers start at the pod's first
-// sync, when its spec is known.
+// running. A pod whose sandbox container or task is gone is torn down
+// (sync recreates it if the pod still exists); one whose pause process
+// has exited is adopted as it is, and its first sync recreates the
+// sandbox (see sandboxChanged). Probes and exit watchers start at the
+// pod's first sync, when its spec is known.
 func (m *Manager) Adopt(ctx context.Context) error {
 	all, err := m.rt.Containers(ctx, runtime.LabelFilter(LabelPodUID, ""))
 	if err != nil {
@@ -48,9 +50,14 @@ func (m *Manager) Adopt(ctx context.Context) error {
 		if ok {
 			l := labels[sandbox.ID()]
 			t, err := m.rt.Attach(ctx, sandbox, nil, nil)
-			if err != nil || isDone(t) || l[labelIP] == "" {
+			if err != nil || l[labelIP] == "" {
 				ok = false
 			} else {
+				// A pause task that died while the agent was down is
+				// adopted dead: the pod's first sync handles it as a
+				// sandbox change (containers stopped and restarted with
+				// their restart counts up, logs kept), as when it dies
+				// under a running agent.
 				st.sandbox, st.netnsPath, st.ip = t, l[labelNetNS], l[labelIP]
 				st.startTime = created(l)
 			}
@@ -69,6 +76,7 @@ func (m *Manager) Adopt(ctx context.Context) error {
 			return err
 		}
 		m.setState(st.key, st)
+		m.watchSandbox(st, st.sandbox)
 		m.log.Info("adopted pod", "pod", st.key, "uid", uid, "containers", len(st.containers))
 	}
 	return nil
@@ -95,7 +103,12 @@ func (m *Manager) adoptContainers(ctx context.Context, st *podState, cs []client
 			return err
 		}
 		cst := &ctrState{name: name, attempt: attempt, id: c.ID(), log: w, startedAt: created(l),
-			backoff: m.cfg.BackoffBase, adopted: true}
+			backoff: m.cfg.BackoffBase, pullBackoff: m.cfg.BackoffBase, adopted: true}
+		if info, err := c.Info(m.rt.WithNamespace(ctx)); err == nil {
+			// The image it runs: a pod updated while the agent was down
+			// gets its container restarted with the new one.
+			cst.image = info.Image
+		}
 		t, err := m.rt.Attach(ctx, c, w.Stream("stdout"), w.Stream("stderr"))
 		switch {
 		case errors.Is(err, runtime.ErrNoTask):

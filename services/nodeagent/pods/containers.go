@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,24 +30,45 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 	st.mu.Lock()
 	cs := st.containers[c.GetName()]
 	if cs == nil {
-		cs = &ctrState{name: c.GetName(), image: c.GetImage(), backoff: m.cfg.BackoffBase}
+		cs = &ctrState{name: c.GetName(), image: c.GetImage(), backoff: m.cfg.BackoffBase, pullBackoff: m.cfg.BackoffBase}
 		st.containers[c.GetName()] = cs
 	}
 	if cs.adopted {
 		cs.adopted = false
 		t := cs.task
 		cs.hasReadiness = c.GetReadinessProbe() != nil
+		if cs.image == "" {
+			cs.image = c.GetImage() // no record of it: take it as unchanged
+		}
 		st.mu.Unlock()
 		m.watchContainer(pod, st, cs, c, t)
 		st.mu.Lock()
 	}
 	if cs.running() {
+		if runtime.Normalize(cs.image) == runtime.Normalize(c.GetImage()) {
+			st.mu.Unlock()
+			return nil
+		}
+		// The image was updated (the one change a pod update allows). As
+		// the kubelet does for a changed container, stop it and start the
+		// new one at once, whatever the restart policy.
+		t, stop := cs.task, cs.stopProbes
 		st.mu.Unlock()
-		return nil
+		m.normal(pod, reasonKilling, "Container %s definition changed, will be restarted", c.GetName())
+		if stop != nil {
+			stop()
+		}
+		m.rt.Stop(ctx, t, podGrace(pod))
+		st.mu.Lock()
+		markStopped(cs, t)
+		cs.specChanged = true
+		attempt := cs.attempt + 1
+		st.mu.Unlock()
+		return m.restart(ctx, pod, st, cs, c, t, attempt)
 	}
 	attempt := cs.attempt
 	if cs.exited {
-		if !shouldRestart(pod.GetSpec().GetRestartPolicy(), cs) {
+		if !cs.specChanged && !shouldRestart(pod.GetSpec().GetRestartPolicy(), cs) {
 			st.mu.Unlock()
 			return nil
 		}
@@ -57,16 +79,56 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 			}
 			cs.nextStart = cs.exit.ExitedAt.Add(cs.backoff)
 			cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+			if time.Now().Before(cs.nextStart) {
+				// One event per crash, not per sync of the waiting pod.
+				defer m.warning(pod, reasonBackOff, "Back-off restarting failed container %s in pod %s", c.GetName(), st.key)
+			}
 		}
 		attempt = cs.attempt + 1
 	}
 	if time.Now().Before(cs.nextStart) {
+		if cs.waitReason == waitErrImagePull && !time.Now().Before(cs.pullFlipAt) {
+			// As the kubelet: a failed pull shows as ErrImagePull, then
+			// the container waits in ImagePullBackOff until the retry.
+			cs.waitReason = waitImagePullBackOff
+			cs.waitMsg = fmt.Sprintf("Back-off pulling image %q: %s", c.GetImage(), cs.waitMsg)
+			defer m.normal(pod, reasonBackOff, "Back-off pulling image %q", c.GetImage())
+			defer m.warning(pod, reasonFailed, "Error: %s", waitImagePullBackOff)
+		}
 		st.mu.Unlock()
 		return nil
 	}
 	old := cs.task
 	st.mu.Unlock()
+	return m.restart(ctx, pod, st, cs, c, old, attempt)
+}
 
+// podGrace is the pod's termination grace period (30 s when unset).
+func podGrace(pod *shoalv1.Pod) time.Duration {
+	if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(max(*g, 0)) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// markStopped records that the agent stopped t (it has exited, or Stop
+// gave up waiting and it counts as killed). Call with st.mu held.
+func markStopped(cs *ctrState, t *runtime.Task) {
+	select {
+	case <-t.Exited:
+		cs.exited, cs.exit = true, t.Exit()
+	default:
+		cs.exited, cs.exit = true, runtime.Exit{Code: 137}
+	}
+	if cs.exit.ExitedAt.IsZero() {
+		cs.exit.ExitedAt = time.Now()
+	}
+	cs.ready = false
+}
+
+// restart removes the container's previous instance old (nil for none)
+// and starts attempt; a start that fails backs off.
+func (m *Manager) restart(ctx context.Context, pod *shoalv1.Pod, st *podState, cs *ctrState, c *shoalv1.Container, old *runtime.Task, attempt int) error {
 	if old != nil {
 		// Keep the old instance's log as "previous"; drop its container.
 		if err := m.rt.Remove(ctx, old.Container); err != nil {
@@ -88,9 +150,21 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 		st.mu.Lock()
 		reason := startErrReason(err)
 		cs.waitReason, cs.waitMsg = reason, err.Error()
-		cs.nextStart = time.Now().Add(cs.backoff)
-		cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+		if reason == waitErrImagePull || reason == waitErrImageNeverPull {
+			// Image pulls back off on their own schedule, as the
+			// kubelet's image back-off is apart from its crash back-off.
+			if cs.pullBackoff <= 0 {
+				cs.pullBackoff = m.cfg.BackoffBase
+			}
+			cs.nextStart = time.Now().Add(cs.pullBackoff)
+			cs.pullFlipAt = time.Now().Add(pullBackOffShown(cs.pullBackoff))
+			cs.pullBackoff = min(2*cs.pullBackoff, m.cfg.BackoffMax)
+		} else {
+			cs.nextStart = time.Now().Add(cs.backoff)
+			cs.backoff = min(2*cs.backoff, m.cfg.BackoffMax)
+		}
 		st.mu.Unlock()
+		m.warning(pod, reasonFailed, "Error: %s", reason)
 		m.log.Warn("container did not start", "pod", st.key, "container", c.GetName(), "reason", reason, "err", err)
 		return nil // retried after the back-off via nextWake, not the rate limiter
 	}
@@ -100,22 +174,14 @@ func (m *Manager) ensureContainer(ctx context.Context, pod *shoalv1.Pod, st *pod
 // startErrReason is the Waiting reason of a container that did not start.
 func startErrReason(err error) string {
 	var cerr configErr
+	var ierr imageErr
 	switch {
-	case isImageErr(err):
-		return "ErrImagePull"
+	case errors.As(err, &ierr):
+		return ierr.reason
 	case errors.As(err, &cerr):
 		return "CreateContainerConfigError"
 	}
 	return "CreateContainerError"
-}
-
-type imageErr struct{ error }
-
-func (e imageErr) Unwrap() error { return e.error }
-
-func isImageErr(err error) bool {
-	_, ok := err.(imageErr)
-	return ok
 }
 
 func shouldRestart(p shoalv1.RestartPolicy, cs *ctrState) bool {
@@ -137,10 +203,13 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	if err != nil {
 		return err
 	}
-	img, err := m.rt.Image(ctx, c.GetImage())
+	img, err := m.ensureImage(ctx, pod, c)
 	if err != nil {
-		return imageErr{err}
+		return err
 	}
+	st.mu.Lock()
+	cs.pullBackoff = m.cfg.BackoffBase
+	st.mu.Unlock()
 	entrypoint, cmd, err := m.rt.ImageCommand(ctx, img)
 	if err != nil {
 		return err
@@ -187,12 +256,14 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 		w.Close()
 		return err
 	}
+	m.normal(pod, reasonCreated, "Created container %s", c.GetName())
 	t, err := m.rt.Start(ctx, ctr, w.Stream("stdout"), w.Stream("stderr"))
 	if err != nil {
 		w.Close()
 		_ = m.rt.Remove(ctx, ctr)
 		return err
 	}
+	m.normal(pod, reasonStarted, "Started container %s", c.GetName())
 	st.mu.Lock()
 	if cs.exited && cs.task != nil {
 		cs.lastTerm = terminated(cs)
@@ -200,9 +271,9 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	if cs.log != nil {
 		cs.log.Close()
 	}
-	cs.attempt, cs.id, cs.task, cs.log = attempt, id, t, w
+	cs.attempt, cs.id, cs.task, cs.log, cs.image = attempt, id, t, w, c.GetImage()
 	cs.startedAt, cs.exited, cs.exit = time.Now(), false, runtime.Exit{}
-	cs.waitReason, cs.waitMsg, cs.nextStart, cs.livenessFailed = "", "", time.Time{}, false
+	cs.waitReason, cs.waitMsg, cs.nextStart, cs.livenessFailed, cs.specChanged = "", "", time.Time{}, false, false
 	cs.hasReadiness = c.GetReadinessProbe() != nil
 	cs.ready = false
 	st.mu.Unlock()
@@ -247,6 +318,11 @@ func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c
 	ip := st.ip
 	st.mu.Unlock()
 	target := probe.Target{IP: ip, Ports: c.GetPorts(), Exec: &execer{m: m, t: t}}
+	unhealthy := func(kind string) probe.RunOption {
+		return probe.OnFailure(func(err error) {
+			m.warning(pod, reasonUnhealthy, "%s probe failed: %s", kind, strings.TrimPrefix(err.Error(), probe.ErrProbe.Error()+": "))
+		})
+	}
 	if p := c.GetReadinessProbe(); p != nil {
 		go probe.Run(pctx, p, target, false, func(ok bool, err error) {
 			st.mu.Lock()
@@ -255,25 +331,24 @@ func (m *Manager) watchContainer(pod *shoalv1.Pod, st *podState, cs *ctrState, c
 			}
 			st.mu.Unlock()
 			m.q.Add(st.key)
-		})
+		}, unhealthy("Readiness"))
 	}
 	if p := c.GetLivenessProbe(); p != nil {
-		grace := 30 * time.Second
-		if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
-			grace = time.Duration(*g) * time.Second
-		}
+		grace := podGrace(pod)
 		go probe.Run(pctx, p, target, true, func(ok bool, err error) {
 			if ok {
 				return
 			}
 			m.log.Info("liveness probe failed, restarting container", "pod", st.key, "container", c.GetName(), "err", err)
+			m.normal(pod, reasonKilling, "Container %s failed liveness probe, will be restarted", c.GetName())
 			st.mu.Lock()
 			if cs.task == t {
 				cs.livenessFailed = true
 			}
 			st.mu.Unlock()
-			m.rt.Stop(context.Background(), t, grace)
-		})
+			// The kill outlives the probe loop that ordered it.
+			m.rt.Stop(context.WithoutCancel(pctx), t, grace)
+		}, unhealthy("Liveness"))
 	}
 }
 

@@ -52,6 +52,9 @@ type Config struct {
 	ClusterDomain string
 	// Metrics may be nil.
 	Metrics *Metrics
+	// Recorder records Events on the pods the agent acts on (pulls,
+	// starts, kills, probe failures, back-offs); nil records nothing.
+	Recorder EventRecorder
 	// Tracer records pod starts as spans in the trace of the request that
 	// created the pod; nil records nothing.
 	Tracer trace.Tracer
@@ -211,7 +214,17 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		}
 	}
 	var errs []error
-	if err := m.ensureSandbox(ctx, pod, st); err != nil {
+	if sandboxDied(st) {
+		if err := m.sandboxChanged(ctx, pod, st); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	st.mu.Lock()
+	lost := st.sandboxLost
+	st.mu.Unlock()
+	if lost {
+		// Nothing runs again; only the status is kept up to date.
+	} else if err := m.ensureSandbox(ctx, pod, st); err != nil {
 		errs = append(errs, err)
 	} else {
 		for _, c := range m.containersOf(pod) {
@@ -237,6 +250,17 @@ func (m *Manager) finishDeletion(ctx context.Context, pod *shoalv1.Pod, st *podS
 		grace = 0
 	}
 	if st != nil {
+		st.mu.Lock()
+		var running []string
+		for _, cs := range st.containers {
+			if cs.running() {
+				running = append(running, cs.name)
+			}
+		}
+		st.mu.Unlock()
+		for _, name := range running {
+			m.normal(pod, reasonKilling, "Stopping container %s", name)
+		}
 		if err := m.teardown(ctx, st, grace); err != nil {
 			return err
 		}
@@ -260,10 +284,16 @@ func (m *Manager) nextWake(st *podState) time.Duration {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var d time.Duration
+	wake := func(at time.Time) {
+		if w := time.Until(at); w > 0 && (d == 0 || w+10*time.Millisecond < d) {
+			d = w + 10*time.Millisecond
+		}
+	}
 	for _, c := range st.containers {
 		if !c.nextStart.IsZero() && !c.running() {
-			if w := time.Until(c.nextStart); w > 0 && (d == 0 || w < d) {
-				d = w + 10*time.Millisecond
+			wake(c.nextStart)
+			if c.waitReason == waitErrImagePull {
+				wake(c.pullFlipAt)
 			}
 		}
 	}

@@ -116,6 +116,7 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 		st.startTime = time.Now()
 	}
 	st.mu.Unlock()
+	m.watchSandbox(st, t)
 	return nil
 }
 
@@ -207,6 +208,112 @@ func (m *Manager) teardown(ctx context.Context, st *podState, grace time.Duratio
 	}
 	st.mu.Lock()
 	st.sandbox, st.containers = nil, map[string]*ctrState{}
+	st.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// watchSandbox enqueues the pod when its pause process exits, so that a
+// sandbox killed from outside is handled at once rather than at the next
+// resync (which would notice it too).
+func (m *Manager) watchSandbox(st *podState, t *runtime.Task) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		select {
+		case <-t.Exited:
+			m.q.Add(st.key)
+		case <-m.done:
+		}
+	}()
+}
+
+// sandboxDied says whether the pod's pause process has exited under it.
+func sandboxDied(st *podState) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sandbox == nil || st.sandboxLost {
+		return false
+	}
+	select {
+	case <-st.sandbox.Exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// sandboxChanged handles a sandbox that died while the pod runs, as the
+// kubelet does: the pod's containers lose their network and IPC/UTS
+// namespaces' owner, so they are stopped (with the pod's grace period),
+// the old sandbox and its network go, and the next ensureSandbox makes a
+// new one; containers the restart policy restarts start again at once
+// (their restart counts go up). When no container would start again
+// (restart policy Never, or OnFailure with every container succeeded), no
+// sandbox is made and the pod ends with what its containers did.
+func (m *Manager) sandboxChanged(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
+	m.log.Info("pod sandbox died, stopping its containers and recreating it", "pod", st.key, "uid", st.uid)
+	m.normal(pod, reasonSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
+	grace := podGrace(pod)
+	st.mu.Lock()
+	var running []*ctrState
+	for _, cs := range st.containers {
+		if cs.running() {
+			running = append(running, cs)
+			if cs.stopProbes != nil {
+				cs.stopProbes()
+			}
+		}
+	}
+	sandbox, netnsPath := st.sandbox, st.netnsPath
+	st.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for _, cs := range running {
+		m.normal(pod, reasonKilling, "Stopping container %s", cs.name)
+		wg.Add(1)
+		go func(t *runtime.Task) {
+			defer wg.Done()
+			m.rt.Stop(ctx, t, grace)
+		}(cs.task)
+	}
+	wg.Wait()
+
+	policy := pod.GetSpec().GetRestartPolicy()
+	st.mu.Lock()
+	for _, cs := range running {
+		markStopped(cs, cs.task)
+		cs.adopted = false // nothing left to watch
+		if shouldRestart(policy, cs) {
+			// Not a crash: start again now, without a back-off.
+			cs.nextStart = time.Now()
+		}
+	}
+	restart := false
+	for _, c := range m.containersOf(pod) {
+		cs := st.containers[c.GetName()]
+		if cs == nil || !cs.exited || shouldRestart(policy, cs) {
+			restart = true
+		}
+	}
+	st.mu.Unlock()
+
+	var errs []error
+	if sandbox != nil {
+		if err := m.rt.Remove(ctx, sandbox.Container); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := m.net.Teardown(ctx, st.uid, netnsPath); err != nil {
+		errs = append(errs, err)
+	}
+	st.mu.Lock()
+	if restart {
+		st.sandbox, st.netnsPath, st.ip = nil, "", ""
+	} else {
+		// Keep the dead task: the status is computed from what the
+		// containers did, and teardown at deletion finds nothing left.
+		st.sandboxLost = true
+	}
 	st.mu.Unlock()
 	return errors.Join(errs...)
 }

@@ -39,6 +39,9 @@ type podState struct {
 	startTime  time.Time
 	volumes    volumes.Paths
 	containers map[string]*ctrState
+	// sandboxLost: the sandbox died and is not recreated because no
+	// container would start again; sandbox keeps the dead task.
+	sandboxLost bool
 	// sandboxErr explains why the sandbox is not up yet.
 	sandboxErr string
 	// startupObserved: the pod's first Ready went into the startup SLI.
@@ -62,11 +65,18 @@ type ctrState struct {
 	waitReason, waitMsg string
 	backoff             time.Duration
 	nextStart           time.Time
+	// pullBackoff is the image pull back-off; pullFlipAt is when a failed
+	// pull's ErrImagePull turns into ImagePullBackOff.
+	pullBackoff time.Duration
+	pullFlipAt  time.Time
 
 	hasReadiness   bool
 	ready          bool
 	livenessFailed bool
-	stopProbes     context.CancelFunc
+	// specChanged: the agent stopped the container for a new image; it
+	// starts again whatever the restart policy.
+	specChanged bool
+	stopProbes  context.CancelFunc
 	// adopted: the task came from an earlier agent and is not watched yet.
 	adopted bool
 }

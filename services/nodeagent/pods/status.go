@@ -54,10 +54,14 @@ func (m *Manager) buildStatus(pod *shoalv1.Pod, st *podState) *shoalv1.PodStatus
 			out.RestartCount, out.ContainerId = int32(cs.attempt), "containerd://"+cs.id
 			term := terminated(cs)
 			allReady = false
-			if shouldRestart(policy, cs) {
+			if shouldRestart(policy, cs) || cs.specChanged {
 				msg := fmt.Sprintf("back-off %s restarting failed container %s", cs.backoffShown(), c.GetName())
 				out.State = waitingState("CrashLoopBackOff", msg)
-				if cs.exit.Code == 0 && !cs.livenessFailed {
+				switch {
+				case cs.waitReason != "":
+					// The restart itself failed (image, config): say why.
+					out.State = waitingState(cs.waitReason, cs.waitMsg)
+				case cs.specChanged || (cs.exit.Code == 0 && !cs.livenessFailed):
 					out.State = waitingState("ContainerRestarting", "restarting container "+c.GetName())
 				}
 				out.LastTerminationState = &shoalv1.ContainerState{State: &shoalv1.ContainerState_Terminated{Terminated: term}}

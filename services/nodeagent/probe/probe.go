@@ -154,10 +154,27 @@ func checkGRPC(ctx context.Context, g *shoalv1.GRPCAction, t Target) error {
 	return nil
 }
 
+// RunOption tunes Run.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	onFailure func(err error)
+}
+
+// OnFailure is called with every failed check, below the threshold too
+// (the kubelet records an Unhealthy event for each).
+func OnFailure(f func(err error)) RunOption {
+	return func(o *runOptions) { o.onFailure = f }
+}
+
 // Run probes every period until ctx ends. It starts from initial and calls
 // report each time the outcome flips: after success_threshold successes
 // in a row (default 1) or failure_threshold failures (default 3).
-func Run(ctx context.Context, p *shoalv1.Probe, t Target, initial bool, report func(ok bool, err error)) {
+func Run(ctx context.Context, p *shoalv1.Probe, t Target, initial bool, report func(ok bool, err error), opts ...RunOption) {
+	var o runOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	period := time.Duration(p.GetPeriodSeconds()) * time.Second
 	if period <= 0 {
 		period = 10 * time.Second
@@ -191,6 +208,9 @@ func Run(ctx context.Context, p *shoalv1.Probe, t Target, initial bool, report f
 				report(true, nil)
 			}
 		} else {
+			if o.onFailure != nil {
+				o.onFailure(err)
+			}
 			okRun, failRun = 0, failRun+1
 			if state && failRun >= fail {
 				state = false

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/remotes"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 )
 
@@ -26,6 +28,8 @@ type Runtime struct {
 	fifoDir     string
 	imageDir    string
 	pullTimeout time.Duration
+	resolver    remotes.Resolver
+	archives    archives
 }
 
 type options struct {
@@ -77,8 +81,16 @@ func New(address, namespace string, opts ...Option) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: connecting to containerd at %s: %w", address, err)
 	}
+	// Pulls resolve and fetch in this process (containerd only stores the
+	// content). Registries on loopback addresses (localhost, 127.0.0.0/8,
+	// ::1) are spoken to in plain HTTP, as containerd and docker do by
+	// default for localhost; every other registry needs HTTPS.
+	resolver := docker.NewResolver(docker.ResolverOptions{
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost)),
+	})
 	return &Runtime{client: c, namespace: namespace, snapshotter: o.snapshotter, fifoDir: o.fifoDir,
-		imageDir: o.imageDir, pullTimeout: o.pullTimeout}, nil
+		imageDir: o.imageDir, pullTimeout: o.pullTimeout, resolver: resolver,
+		archives: archives{byPath: map[string]archive{}}}, nil
 }
 
 // Client is the underlying containerd client.

@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"context"
+	"syscall"
+	"testing"
+
+	containerdclient "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/sdk/go/client"
+)
+
+// sandboxPid is the host pid of the pod's pause process, read with a
+// containerd client of its own (the agent may be stopped).
+func (e *env) sandboxPid(uid string) uint32 {
+	e.t.Helper()
+	c, err := containerdclient.New(containerd.Address)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := namespaces.WithNamespace(context.Background(), e.cfg.ContainerdNamespace)
+	ctr, err := c.LoadContainer(ctx, uid+"-sandbox")
+	if err != nil {
+		e.t.Fatalf("sandbox of %s: %v", uid, err)
+	}
+	task, err := ctr.Task(ctx, nil)
+	if err != nil {
+		e.t.Fatalf("sandbox task of %s: %v", uid, err)
+	}
+	return task.Pid()
+}
+
+// A pause process killed from outside while the agent runs: the agent
+// notices, records SandboxChanged, stops the pod's containers, makes a new
+// sandbox and starts them again (restart counts go up).
+func TestDeadSandboxIsRecreated(t *testing.T) {
+	e := newEnv(t)
+	c := &shoalv1.Container{Name: "app", Image: "shoal.local/testserver:latest", Ports: []*shoalv1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+		ReadinessProbe: &shoalv1.Probe{PeriodSeconds: 1, Handler: &shoalv1.Probe_HttpGet{HttpGet: &shoalv1.HTTPGetAction{
+			Path: "/healthz", Port: &shoalv1.IntOrString{Value: &shoalv1.IntOrString_StrValue{StrValue: "http"}}}}}}
+	created := e.createPod(pod("phoenix", c, shell("side", "exec sleep 100000")))
+	uid := created.GetMetadata().GetUid()
+	e.waitPod("phoenix", "Running and Ready", isRunningReady)
+	old := e.sandboxPid(uid)
+	if err := syscall.Kill(int(old), syscall.SIGKILL); err != nil {
+		t.Fatalf("killing pause pid %d: %v", old, err)
+	}
+	got := e.waitPod("phoenix", "Running and Ready with restarted containers", func(p *shoalv1.Pod) bool {
+		return isRunningReady(p) && ctrStatus(p, "app").GetRestartCount() >= 1 && ctrStatus(p, "side").GetRestartCount() >= 1
+	})
+	if pid := e.sandboxPid(uid); pid == old {
+		t.Errorf("sandbox pid unchanged (%d)", pid)
+	}
+	if got.GetStatus().GetPodIp() == "" {
+		t.Errorf("no pod IP after the new sandbox")
+	}
+	e.waitEvent("phoenix", "SandboxChanged", "Pod sandbox changed")
+	e.waitEvent("phoenix", "Killing", "Stopping container app")
+	// The old sandbox's netns, IP and veth are gone: one of each is left.
+	if l := leftovers(e); l["netns"] != 1 || l["ip_allocations"] != 1 || l["veths"] != 1 || l["containers"] != 3 {
+		t.Errorf("after the sandbox change: %v", l)
+	}
+
+	// The same while the agent is down: the restarted agent adopts the
+	// dead sandbox and recreates it; restart counts go on, logs are kept.
+	e.stopAgent()
+	second := e.sandboxPid(uid)
+	if err := syscall.Kill(int(second), syscall.SIGKILL); err != nil {
+		t.Fatalf("killing pause pid %d: %v", second, err)
+	}
+	e.startAgent()
+	e.waitPod("phoenix", "Running and Ready after the agent's restart", func(p *shoalv1.Pod) bool {
+		return isRunningReady(p) && ctrStatus(p, "app").GetRestartCount() >= 2 && ctrStatus(p, "side").GetRestartCount() >= 2
+	})
+	if pid := e.sandboxPid(uid); pid == second {
+		t.Errorf("sandbox pid unchanged (%d) after the agent's restart", pid)
+	}
+	if lines, err := e.logs(e.ctx(), &shoalv1.PodLogsRequest{Namespace: "default", Name: "phoenix", Container: "app", Previous: true}); err != nil {
+		t.Errorf("previous logs of app after the agent's restart: %v", err)
+	} else {
+		t.Logf("previous app log: %d lines", len(lines))
+	}
+	if _, err := e.pods.Delete(e.ctx(), "default", "phoenix", client.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone("phoenix")
+	assertNothingLeft(t, e)
+}
