@@ -421,9 +421,9 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 			}
 			pos = ev.Rev
 		}
-		if len(evs) > 0 {
-			continue
-		}
+		// evs held every event up to cur (read under the same lock), and
+		// notify was current then: if the cache has moved since, notify
+		// is already closed, so waiting on it cannot miss an event.
 		pos = max(pos, cur)
 		if !bookmarks {
 			// The bookmark clock would wake every watcher each interval

@@ -2,7 +2,7 @@ package storage
 
 import (
 	"sort"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
@@ -29,29 +29,31 @@ type Event struct {
 // them, keyed by event type (a change may reach watchers as ADDED, MODIFIED
 // or DELETED depending on their selectors).
 type Shared struct {
-	mu  sync.Mutex
-	val map[shoalv1.WatchEventType]any
+	// One slot per event type, read without a lock: every watcher of a
+	// busy kind reads them at once, and a mutex here was contended by
+	// thousands of goroutines per event.
+	slots [shoalv1.WatchEventType_WATCH_EVENT_TYPE_BOOKMARK + 1]atomic.Pointer[sharedValue]
 }
 
-// Get returns the value for typ, computing it with make the first time.
+type sharedValue struct{ v any }
+
+// Get returns the value for typ, computing it with make the first time. Two
+// watchers racing on the first use may both compute it; one result wins and
+// both get it.
 func (s *Shared) Get(typ shoalv1.WatchEventType, make func() (any, error)) (any, error) {
-	if s == nil {
+	if s == nil || typ < 0 || int(typ) >= len(s.slots) {
 		return make()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.val[typ]; ok {
-		return v, nil
+	slot := &s.slots[typ]
+	if sv := slot.Load(); sv != nil {
+		return sv.v, nil
 	}
 	v, err := make()
 	if err != nil {
 		return nil, err
 	}
-	if s.val == nil {
-		s.val = map[shoalv1.WatchEventType]any{}
-	}
-	s.val[typ] = v
-	return v, nil
+	slot.CompareAndSwap(nil, &sharedValue{v: v})
+	return slot.Load().v, nil
 }
 
 // ring is a bounded, revision-ordered history of events. Every event with a

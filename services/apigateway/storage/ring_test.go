@@ -1,8 +1,13 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 )
 
 func revs(evs []*Event) string {
@@ -49,5 +54,49 @@ func TestRingAfter(t *testing.T) {
 	}
 	if evs, ok := r.after(11); !ok || revs(evs) != "12,12,15,16," {
 		t.Fatalf("after(11) = %q, %v", revs(evs), ok)
+	}
+}
+
+// TestSharedGet: one value per event type, whoever computes it first, and
+// every concurrent reader gets that same value; errors are not kept.
+func TestSharedGet(t *testing.T) {
+	var s Shared
+	var calls atomic.Int32
+	mk := func(v string) func() (any, error) {
+		return func() (any, error) { calls.Add(1); return v, nil }
+	}
+	var wg sync.WaitGroup
+	got := make([]any, 64)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _ = s.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_MODIFIED, mk(fmt.Sprint("v", i)))
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] {
+			t.Fatalf("reader %d got %v, reader 0 got %v", i, got[i], got[0])
+		}
+	}
+	if v, _ := s.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_MODIFIED, mk("late")); v != got[0] {
+		t.Errorf("a later Get computed %v again", v)
+	}
+	if v, _ := s.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_DELETED, mk("deleted")); v != "deleted" {
+		t.Errorf("DELETED = %v, want its own value", v)
+	}
+	if _, err := s.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, func() (any, error) { return nil, errors.New("boom") }); err == nil {
+		t.Error("the error was lost")
+	}
+	if v, _ := s.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, mk("added")); v != "added" {
+		t.Errorf("after an error ADDED = %v, want a fresh value", v)
+	}
+	var none *Shared
+	before := calls.Load()
+	none.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, mk("x"))
+	none.Get(shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED, mk("x"))
+	if calls.Load()-before != 2 {
+		t.Error("a nil Shared cached a value")
 	}
 }
