@@ -45,8 +45,11 @@ const StopGrace = 30 * time.Second
 // logTail is how much of a process's output a failed test shows.
 const logTail = 8000
 
-// pollInterval is how often the Wait methods look again.
+// pollInterval is how often the Wait methods and Metrics look again.
 const pollInterval = 100 * time.Millisecond
+
+// metricsWait bounds how long Metrics waits for what it wants.
+const metricsWait = 10 * time.Second
 
 // Build compiles the main packages pkgs, named as go build takes them
 // relative to the test's directory ("." or "../../services/xds"), into a
@@ -220,26 +223,42 @@ func (p *Process) WaitListening(t testing.TB, addr string, timeout time.Duration
 	t.Fatalf("%s never listened on %s", p.name, addr)
 }
 
-// Metrics fetches http://addr/metrics, fails the test for every string of
-// want the exposition lacks, and returns it.
+// Metrics fetches http://addr/metrics until it holds every string of want
+// or metricsWait has passed, fails the test for each it still lacks, and
+// returns the last exposition. It polls because a service counts an action
+// after its effect is visible: the scheduler's bind lands in the gateway,
+// where the test sees it, before the scheduler records it.
 func Metrics(t testing.TB, addr string, want ...string) string {
 	t.Helper()
 	c := http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range want {
-		if !strings.Contains(string(body), w) {
-			t.Errorf("metrics at %s lack %s", addr, w)
+	var (
+		body    string
+		missing []string
+	)
+	for deadline := time.Now().Add(metricsWait); ; time.Sleep(pollInterval) {
+		resp, err := c.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, missing = string(b), nil
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
-	return string(body)
+	for _, w := range missing {
+		t.Errorf("metrics at %s lack %s", addr, w)
+	}
+	return body
 }
 
 // Tail returns the last n bytes of b, trimmed of surrounding white space:
