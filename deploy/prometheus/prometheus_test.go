@@ -5,7 +5,6 @@
 package prometheus_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,13 +17,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/internal/binarytest"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gateway"
@@ -116,7 +115,6 @@ func startGateway(t *testing.T, ctx context.Context) (metricsAddr string, conn *
 // promServer is a Prometheus this test started.
 type promServer struct {
 	base string // http://127.0.0.1:port
-	log  string // its log file
 }
 
 // startPrometheus runs /usr/bin/prometheus on a free loopback port with
@@ -142,44 +140,13 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	port := gatewaytest.FreePort(t)
-	p := &promServer{base: "http://127.0.0.1:" + strconv.Itoa(port), log: filepath.Join(dir, "prometheus.log")}
-	logFile, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(prometheusBin,
+	binarytest.Start(t, exec.Command(prometheusBin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"--log.level=info",
-	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		t.Fatalf("starting %s: %v", prometheusBin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill() // only the process started above, by PID
-			<-exited
-		}
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(p.log)
-			t.Logf("prometheus log:\n%s", tail(b, 4000))
-		}
-	})
-	return p
+	))
+	return &promServer{base: "http://127.0.0.1:" + strconv.Itoa(port)}
 }
 
 // waitFor queries expr until it returns one sample whose value satisfies
@@ -201,7 +168,7 @@ func (p *promServer) waitFor(t *testing.T, expr string, ok func(float64) bool) f
 		}
 	}
 	_, targets, _ := p.get("/api/v1/targets")
-	t.Fatalf("Prometheus never returned a fitting value for %s; last answer: %s\ntargets: %s", expr, last, tail([]byte(targets), 2000))
+	t.Fatalf("Prometheus never returned a fitting value for %s; last answer: %s\ntargets: %s", expr, last, binarytest.Tail([]byte(targets), 2000))
 	return 0
 }
 
@@ -247,12 +214,4 @@ func (p *promServer) get(path string) (int, string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
-}
-
-func tail(b []byte, n int) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }

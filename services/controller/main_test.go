@@ -3,20 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/internal/binarytest"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/leaderelection"
 	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
@@ -28,21 +24,9 @@ import (
 // leader), the control loops working, metrics, and a clean exit on SIGTERM
 // that resigns leadership.
 func TestBinary(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "controller")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	help, err := exec.Command(bin, "--help").CombinedOutput()
-	if err != nil {
-		t.Fatalf("--help: %v\n%s", err, help)
-	}
-	for _, want := range []string{"-gateway", "SHOAL_CONTROLLER_GATEWAY", "-node-monitor-grace-period", "-pod-eviction-timeout",
-		"-eviction-rate", "-leader-elect", "-lease-ttl", "-etcd-endpoints", "-workers", "-metrics-addr", "-listen", "-token"} {
-		if !strings.Contains(string(help), want) {
-			t.Errorf("--help lacks %q", want)
-		}
-	}
+	bin := binarytest.Build(t, ".")[0]
+	binarytest.Help(t, bin, "-gateway", "SHOAL_CONTROLLER_GATEWAY", "-node-monitor-grace-period", "-pod-eviction-timeout",
+		"-eviction-rate", "-leader-elect", "-lease-ttl", "-etcd-endpoints", "-workers", "-metrics-addr", "-listen", "-token")
 	if out, err := exec.Command(bin, "--workers", "0").CombinedOutput(); err == nil || !strings.Contains(string(out), "workers") {
 		t.Errorf("--workers 0 must fail: %v\n%s", err, out)
 	}
@@ -57,18 +41,7 @@ func TestBinary(t *testing.T) {
 		"SHOAL_CONTROLLER_LISTEN="+listen,
 		"SHOAL_CONTROLLER_METRICS_ADDR="+metrics,
 	)
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	}()
+	p := binarytest.Start(t, cmd)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -77,22 +50,7 @@ func TestBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	hc := healthpb.NewHealthClient(conn)
-	for _, service := range []string{"", manager.LeaderHealthService} {
-		for {
-			resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
-			if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-				break
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("controller exited: %v\n%s", err, logs.String())
-			case <-ctx.Done():
-				t.Fatalf("health %q never SERVING: %v\n%s", service, err, logs.String())
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}
+	p.WaitServing(t, ctx, conn, "", manager.LeaderHealthService)
 
 	// The loops run: a ReplicaSet gets its pods.
 	rs := &shoalv1.ReplicaSet{
@@ -113,34 +71,14 @@ func TestBinary(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no pods created: %v\n%s", err, logs.String())
+			t.Fatalf("no pods created: %v", err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 
-	resp, err := http.Get("http://" + metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{"shoal_controller_leader 1", `shoal_workqueue_adds_total{name="replicaset"}`, "shoal_grpc_client_handled_total"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("metrics lack %q", want)
-		}
-	}
+	binarytest.Metrics(t, metrics, "shoal_controller_leader 1", `shoal_workqueue_adds_total{name="replicaset"}`, "shoal_grpc_client_handled_total")
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit 30s after SIGTERM")
-	}
+	p.Stop(t)
 	// It resigned: nobody leads (no waiting for the 2s lease to expire).
 	leader, err := leaderelection.Leader(ctx, gw.Gateway.EtcdClient(), "/shoal/leader/controller")
 	if err != nil || leader != "" {

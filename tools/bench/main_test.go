@@ -1,7 +1,9 @@
 package main
 
 import (
+	"flag"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +58,62 @@ func TestCommandLine(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPick(t *testing.T) {
+	tests := []struct {
+		args     []string
+		want     string
+		wantRest []string
+		wantErr  bool
+	}{
+		{args: nil, want: "apigateway"},
+		{args: []string{"--watchers", "1000"}, want: "apigateway", wantRest: []string{"--watchers", "1000"}},
+		{args: []string{"apigateway", "--watchers", "1000"}, want: "apigateway", wantRest: []string{"--watchers", "1000"}},
+		{args: []string{"controller", "--markdown", "x.md"}, want: "controller", wantRest: []string{"--markdown", "x.md"}},
+		{args: []string{"scheduler"}, want: "scheduler"},
+		{args: []string{"nodeagent", "-batches", "1"}, want: "nodeagent", wantRest: []string{"-batches", "1"}},
+		{args: []string{"xds"}, want: "xds"},
+		{args: []string{"etcd"}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			b, rest, err := pick(tc.args)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			if b.name != tc.want || !slices.Equal(rest, tc.wantRest) {
+				t.Errorf("got %s %q, want %s %q", b.name, rest, tc.want, tc.wantRest)
+			}
+		})
+	}
+}
+
+// TestFlags parses every benchmark's flags, defaults and one of each kind.
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+	}{
+		{[]string{"--watchers", "10,20", "--phases", "fanout", "--apigateway-arg=--enable-pprof"}},
+		{[]string{"controller", "--replicas", "10", "--binder"}},
+		{[]string{"scheduler", "--sizes", "10x20", "--skip-backlog"}},
+		{[]string{"nodeagent", "-batches", "1,10", "-rounds", "2"}},
+		{[]string{"xds", "--streams", "5", "--debounce", "10ms"}},
+	} {
+		b, rest, err := pick(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := flag.NewFlagSet(b.name, flag.ContinueOnError)
+		if b.flags(fs) == nil {
+			t.Errorf("%s: no run function", b.name)
+		}
+		if err := fs.Parse(rest); err != nil {
+			t.Errorf("%s %q: %v", b.name, rest, err)
+		}
 	}
 }

@@ -9,20 +9,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/internal/binarytest"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
@@ -43,7 +39,7 @@ func TestTelemetryReachesCollector(t *testing.T) {
 	}
 	dir := t.TempDir()
 	col := startCollector(t, bin, dir)
-	bins := buildServices(t, dir, "apigateway", "xds")
+	bins := binarytest.Build(t, "../../services/apigateway", "../../services/xds")
 
 	// The standard OpenTelemetry variables, as a deployment sets them; the
 	// service processes inherit them.
@@ -57,7 +53,7 @@ func TestTelemetryReachesCollector(t *testing.T) {
 
 	port := func() string { return "127.0.0.1:" + strconv.Itoa(gatewaytest.FreePort(t)) }
 	gwAddr := port()
-	startService(t, dir, bins["apigateway"],
+	gw := binarytest.Start(t, exec.Command(bins[0],
 		"--listen="+gwAddr,
 		"--etcd-data-dir="+filepath.Join(dir, "etcd"),
 		"--etcd-client-url=http://"+port(),
@@ -65,7 +61,7 @@ func TestTelemetryReachesCollector(t *testing.T) {
 		"--metrics-addr=",
 		"--fluentd-address="+col.fluentAddr,
 		"--trace-sample-ratio=1",
-	)
+	))
 
 	// A caller with telemetry of its own: its span is the parent of the
 	// gateway's server span, and its log line carries the span's ids.
@@ -81,13 +77,15 @@ func TestTelemetryReachesCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	waitServing(t, conn)
-	startService(t, dir, bins["xds"],
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+	gw.WaitServing(t, wctx, conn)
+	wcancel()
+	binarytest.Start(t, exec.Command(bins[1],
 		"--gateway="+gwAddr,
 		"--listen="+port(),
 		"--admin-addr=",
 		"--fluentd-address="+col.fluentAddr,
-	)
+	))
 
 	spanCtx, span := cobs.Tracer("interop").Start(ctx, "interop-request")
 	if _, err := shoalv1.NewNamespaceServiceClient(conn).GetNamespace(spanCtx, &shoalv1.GetNamespaceRequest{Name: "default"}); err != nil {
@@ -175,82 +173,10 @@ func TestTelemetryReachesCollector(t *testing.T) {
 	t.Logf("collector received %d log records by tag %v and %d spans by service %v", len(logs), tags, len(spans), services)
 }
 
-// buildServices builds the named service binaries into dir.
-func buildServices(t *testing.T, dir string, names ...string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
-	for _, n := range names {
-		args = append(args, "./services/"+n)
-		out[n] = filepath.Join(dir, n)
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Dir = filepath.Join("..", "..")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-	return out
-}
-
-// startService runs a service binary until the test ends; its stderr (the
-// JSON log) goes to a file shown when the test fails. Only that process is
-// stopped, by its PID, with SIGTERM (SIGKILL if it does not exit).
-func startService(t *testing.T, dir, bin string, args ...string) {
-	t.Helper()
-	logPath := filepath.Join(dir, filepath.Base(bin)+".log")
-	out, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		out.Close()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("%s output:\n%s", filepath.Base(bin), tail(b, 4000))
-		}
-	})
-}
-
-// waitServing waits until the gateway answers its health check.
-func waitServing(t *testing.T, conn *grpc.ClientConn) {
-	t.Helper()
-	hc := healthpb.NewHealthClient(conn)
-	var last error
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
-		cancel()
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return
-		}
-		last = err
-	}
-	t.Fatalf("the gateway never became healthy: %v", last)
-}
-
 // collector is the running otelcol-shoal.
 type collector struct {
 	fluentAddr, otlpAddr string
 	logsFile, tracesFile string
-	logFile              string // the collector's own output
 }
 
 // startCollector writes a config with loopback ports of its own (never the
@@ -264,7 +190,6 @@ func startCollector(t *testing.T, bin, dir string) *collector {
 		otlpAddr:   "127.0.0.1:" + strconv.Itoa(gatewaytest.FreePort(t)),
 		logsFile:   filepath.Join(dir, "logs.jsonl"),
 		tracesFile: filepath.Join(dir, "traces.jsonl"),
-		logFile:    filepath.Join(dir, "otelcol.log"),
 	}
 	cfg := fmt.Sprintf(`receivers:
   fluent_forward:
@@ -296,55 +221,11 @@ service:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := os.Create(c.logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config=file:"+cfgPath)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		out.Close()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(c.logFile)
-			t.Logf("collector output:\n%s", tail(b, 6000))
-		}
-	})
+	col := binarytest.Start(t, exec.Command(bin, "--config=file:"+cfgPath))
 	for _, addr := range []string{c.fluentAddr, c.otlpAddr} {
-		waitListening(t, addr, exited)
+		col.WaitListening(t, addr, 60*time.Second)
 	}
 	return c
-}
-
-func waitListening(t *testing.T, addr string, exited <-chan struct{}) {
-	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		select {
-		case <-exited:
-			t.Fatalf("the collector exited before listening on %s", addr)
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return
-		}
-	}
-	t.Fatalf("the collector never listened on %s", addr)
 }
 
 // logRecord is one log record as the file exporter wrote it: its
@@ -567,12 +448,4 @@ func eachLine(t *testing.T, path string, f func([]byte)) {
 			f(sc.Bytes())
 		}
 	}
-}
-
-func tail(b []byte, n int) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
 	"time"
 
@@ -63,6 +62,7 @@ type Controller struct {
 	deps   *informer.Informer[*shoalv1.Deployment]
 	rss    *informer.Informer[*shoalv1.ReplicaSet]
 	pods   *informer.Informer[*shoalv1.Pod]
+	owners ownerref.Owners[*shoalv1.Deployment]
 	dCli   *client.Resource[*shoalv1.Deployment]
 	rsCli  *client.Resource[*shoalv1.ReplicaSet]
 	queue  control.Queue
@@ -80,6 +80,7 @@ func New(cc *control.Context) *Controller {
 		deps:   cc.Informers.Deployments,
 		rss:    cc.Informers.ReplicaSets,
 		pods:   cc.Informers.Pods,
+		owners: ownerref.NewOwners("Deployment", cc.Informers.Deployments, func(d *shoalv1.Deployment) *shoalv1.LabelSelector { return d.GetSpec().GetSelector() }),
 		dCli:   client.For[*shoalv1.Deployment](cc.Conn),
 		rsCli:  client.For[*shoalv1.ReplicaSet](cc.Conn),
 		queue:  cc.NewQueue(Name),
@@ -112,59 +113,23 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 func (c *Controller) enqueue(d *shoalv1.Deployment) { c.queue.Add(kinds.Key(d)) }
 
-func (c *Controller) resolve(namespace string, ref *shoalv1.OwnerReference) *shoalv1.Deployment {
-	owner, _ := ownerref.Resolve(c.deps.Get, "Deployment", namespace, ref)
-	return owner
-}
-
-// matching returns the Deployments whose selector matches an orphan's labels.
-func (c *Controller) matching(rs *shoalv1.ReplicaSet) []*shoalv1.Deployment {
-	return ownerref.Selecting(c.deps.ListNamespace(rs.GetMetadata().GetNamespace()), func(d *shoalv1.Deployment) *shoalv1.LabelSelector { return d.GetSpec().GetSelector() }, rs.GetMetadata().GetLabels())
-}
-
 func (c *Controller) addRS(rs *shoalv1.ReplicaSet) {
 	if rs.GetMetadata().GetDeletionTimestamp() != nil {
 		c.deleteRS(rs)
 		return
 	}
-	if ref := ownerref.ControllerOf(rs); ref != nil {
-		if d := c.resolve(rs.GetMetadata().GetNamespace(), ref); d != nil {
-			c.enqueue(d)
-		}
-		return
-	}
-	for _, d := range c.matching(rs) {
-		c.enqueue(d)
-	}
+	c.owners.Added(rs, c.enqueue, c.enqueue)
 }
 
 func (c *Controller) updateRS(old, cur *shoalv1.ReplicaSet) {
 	if old.GetMetadata().GetResourceVersion() == cur.GetMetadata().GetResourceVersion() {
 		return
 	}
-	ns := cur.GetMetadata().GetNamespace()
-	curRef, oldRef := ownerref.ControllerOf(cur), ownerref.ControllerOf(old)
-	refChanged := !proto.Equal(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if d := c.resolve(ns, oldRef); d != nil {
-			c.enqueue(d)
-		}
-	}
-	if curRef != nil {
-		if d := c.resolve(ns, curRef); d != nil {
-			c.enqueue(d)
-		}
-		return
-	}
-	if refChanged || !maps.Equal(old.GetMetadata().GetLabels(), cur.GetMetadata().GetLabels()) {
-		for _, d := range c.matching(cur) {
-			c.enqueue(d)
-		}
-	}
+	c.owners.Updated(old, cur, c.enqueue, c.enqueue)
 }
 
 func (c *Controller) deleteRS(rs *shoalv1.ReplicaSet) {
-	if d := c.resolve(rs.GetMetadata().GetNamespace(), ownerref.ControllerOf(rs)); d != nil {
+	if d, ok := c.owners.Of(rs); ok {
 		c.enqueue(d)
 	}
 }
@@ -172,17 +137,11 @@ func (c *Controller) deleteRS(rs *shoalv1.ReplicaSet) {
 // deletePod wakes a Recreate Deployment up when an old pod is gone: it
 // waits for all of them before scaling the new ReplicaSet up.
 func (c *Controller) deletePod(p *shoalv1.Pod) {
-	ns := p.GetMetadata().GetNamespace()
-	ref := ownerref.ControllerOf(p)
-	if ref == nil || ref.GetKind() != "ReplicaSet" {
+	rs, ok := ownerref.Resolve(c.rss.Get, "ReplicaSet", p.GetMetadata().GetNamespace(), ownerref.ControllerOf(p))
+	if !ok {
 		return
 	}
-	rs, ok := c.rss.Get(ns + "/" + ref.GetName())
-	if !ok || rs.GetMetadata().GetUid() != ref.GetUid() {
-		return
-	}
-	d := c.resolve(ns, ownerref.ControllerOf(rs))
-	if d != nil && !isRollingUpdate(d) {
+	if d, ok := c.owners.Of(rs); ok && !isRollingUpdate(d) {
 		c.enqueue(d)
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -33,12 +32,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/leaderelection"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/sdk/go/record"
 	"github.com/shoalmesh/shoal/sdk/go/workqueue"
 	"github.com/shoalmesh/shoal/services/controller/control"
@@ -70,9 +69,7 @@ type Manager struct {
 	leader  prometheus.Gauge
 	tracer  trace.Tracer
 
-	server *grpc.Server
-	health *health.Server
-	lis    net.Listener
+	health *lifecycle.HealthServer
 
 	leading atomic.Bool
 	terms   atomic.Int64
@@ -139,18 +136,12 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (m
 	}
 
 	if cfg.ListenAddr != "" {
-		if m.lis, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+		m.health, err = lifecycle.ServeHealth(cfg.ListenAddr, obs.ServerOptions(nil, nil), func(err error) {
+			m.errs <- fmt.Errorf("controller: health server: %w", err)
+		}, LeaderHealthService)
+		if err != nil {
 			return m, fmt.Errorf("controller: %w", err)
 		}
-		m.server = grpc.NewServer(obs.ServerOptions(nil, nil)...)
-		m.health = health.NewServer()
-		healthpb.RegisterHealthServer(m.server, m.health)
-		m.health.SetServingStatus(LeaderHealthService, healthpb.HealthCheckResponse_NOT_SERVING)
-		m.wg.Go(func() {
-			if err := m.server.Serve(m.lis); err != nil {
-				m.errs <- fmt.Errorf("controller: health server: %w", err)
-			}
-		})
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -168,9 +159,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (m
 			m.errs <- err
 		}
 	})
-	if m.health != nil {
-		m.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	}
+	m.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	close(m.ready)
 	m.log.Info("controller manager started", "gateway", cfg.Gateway, "identity", cfg.Identity,
 		"leader_elect", cfg.LeaderElect, "health_addr", m.Addr())
@@ -230,9 +219,7 @@ func (m *Manager) setLeading(on bool) {
 	} else {
 		m.leader.Set(0)
 	}
-	if m.health != nil {
-		m.health.SetServingStatus(LeaderHealthService, status)
-	}
+	m.health.SetServingStatus(LeaderHealthService, status)
 }
 
 // IsLeader reports whether this replica currently runs the control loops.
@@ -245,12 +232,7 @@ func (m *Manager) Terms() int64 { return m.terms.Load() }
 func (m *Manager) Identity() string { return m.cfg.Identity }
 
 // Addr is the health server's address ("" when it is off).
-func (m *Manager) Addr() string {
-	if m.lis == nil {
-		return ""
-	}
-	return m.lis.Addr().String()
-}
+func (m *Manager) Addr() string { return m.health.Addr() }
 
 // Ready is closed once the manager runs: health served, campaigning (or,
 // without election, leading). Start returns only after that, so it is
@@ -270,25 +252,11 @@ func (m *Manager) Err() <-chan error { return m.errs }
 // is idempotent.
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {
-		if m.health != nil {
-			m.health.Shutdown()
-		}
+		m.health.Shutdown()
 		if m.cancel != nil {
 			m.cancel()
 		}
-		if m.server != nil {
-			stopped := make(chan struct{})
-			go func() {
-				m.server.GracefulStop()
-				close(stopped)
-			}()
-			select {
-			case <-stopped:
-			case <-time.After(m.cfg.ShutdownTimeout):
-				m.server.Stop()
-				<-stopped
-			}
-		}
+		m.health.Stop(m.cfg.ShutdownTimeout)
 		m.wg.Wait()
 		var errs []error
 		if m.etcd != nil {

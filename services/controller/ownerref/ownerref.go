@@ -1,4 +1,5 @@
-// Package ownerref reads owner references and claims objects for a
+// Package ownerref reads owner references, maps the events of a
+// controller's children to their owners (Owners), and claims objects for a
 // controller: adopting the orphans its selector matches and releasing the
 // objects whose labels stopped matching (Kubernetes' ControllerRefManager).
 package ownerref
@@ -7,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -219,4 +221,84 @@ func Selecting[T kinds.Object](owners []T, selectorOf func(T) *shoalv1.LabelSele
 		}
 	}
 	return out
+}
+
+// Owners maps the informer events of a controller's children (the pods of
+// a ReplicaSet, the ReplicaSets of a Deployment) to the owners that must
+// sync because of them, as Kubernetes' ReplicaSet and Deployment
+// controllers both do: a child with a controller reference wakes that
+// owner; an orphan wakes every owner whose selector matches it, one of
+// which may adopt it. Both controllers use it so that the two cannot drift
+// apart.
+type Owners[O kinds.Object] struct {
+	kind       string
+	cache      OwnerCache[O]
+	selectorOf func(O) *shoalv1.LabelSelector
+}
+
+// NewOwners returns the Owners of kind (a reference to another kind
+// resolves to nothing) held in cache, selecting children with the
+// selector selectorOf returns.
+func NewOwners[O kinds.Object](kind string, cache OwnerCache[O], selectorOf func(O) *shoalv1.LabelSelector) Owners[O] {
+	return Owners[O]{kind: kind, cache: cache, selectorOf: selectorOf}
+}
+
+// OwnerCache is what Owners reads owners from (an informer).
+type OwnerCache[O kinds.Object] interface {
+	// Get returns the owner keyed "namespace/name".
+	Get(key string) (O, bool)
+	// ListNamespace returns the owners in one namespace.
+	ListNamespace(namespace string) []O
+}
+
+// Of returns child's controlling owner when it is cached (see Resolve).
+func (w Owners[O]) Of(child kinds.Object) (O, bool) {
+	return Resolve(w.cache.Get, w.kind, child.GetMetadata().GetNamespace(), ControllerOf(child))
+}
+
+// Added handles a child seen for the first time: owned is called with its
+// controlling owner, if cached, else wake with every owner that selects
+// it.
+func (w Owners[O]) Added(child kinds.Object, owned, wake func(O)) {
+	if ControllerOf(child) != nil {
+		if o, ok := w.Of(child); ok {
+			owned(o)
+		}
+		return
+	}
+	for _, o := range w.selecting(child) {
+		wake(o)
+	}
+}
+
+// Updated handles a change of a child (the caller skips resyncs, where
+// nothing changed): when its controller reference changed, wake gets the
+// former owner; owned is called with its controlling owner, if cached; an
+// orphan whose labels or reference changed wakes every owner that now
+// selects it.
+func (w Owners[O]) Updated(old, cur kinds.Object, owned, wake func(O)) {
+	ns := cur.GetMetadata().GetNamespace()
+	curRef, oldRef := ControllerOf(cur), ControllerOf(old)
+	refChanged := !proto.Equal(curRef, oldRef)
+	if refChanged && oldRef != nil {
+		if o, ok := Resolve(w.cache.Get, w.kind, ns, oldRef); ok {
+			wake(o)
+		}
+	}
+	if curRef != nil {
+		if o, ok := Resolve(w.cache.Get, w.kind, ns, curRef); ok {
+			owned(o)
+		}
+		return
+	}
+	if refChanged || !maps.Equal(old.GetMetadata().GetLabels(), cur.GetMetadata().GetLabels()) {
+		for _, o := range w.selecting(cur) {
+			wake(o)
+		}
+	}
+}
+
+// selecting returns the owners whose selector matches an orphan's labels.
+func (w Owners[O]) selecting(child kinds.Object) []O {
+	return Selecting(w.cache.ListNamespace(child.GetMetadata().GetNamespace()), w.selectorOf, child.GetMetadata().GetLabels())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -119,5 +120,95 @@ func TestIndexes(t *testing.T) {
 	}
 	if r := NewControllerRef(owner); r.GetKind() != "ReplicaSet" || !r.GetController() || !r.GetBlockOwnerDeletion() {
 		t.Fatalf("controller ref %v", r)
+	}
+}
+
+// rsCache is an OwnerCache of ReplicaSets in namespace "ns".
+type rsCache map[string]*shoalv1.ReplicaSet
+
+func (c rsCache) Get(key string) (*shoalv1.ReplicaSet, bool) { rs, ok := c[key]; return rs, ok }
+
+func (c rsCache) ListNamespace(namespace string) []*shoalv1.ReplicaSet {
+	var out []*shoalv1.ReplicaSet
+	for _, rs := range c {
+		if rs.GetMetadata().GetNamespace() == namespace {
+			out = append(out, rs)
+		}
+	}
+	slices.SortFunc(out, func(a, b *shoalv1.ReplicaSet) int {
+		return strings.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName())
+	})
+	return out
+}
+
+func TestOwners(t *testing.T) {
+	rs := func(name, app string) *shoalv1.ReplicaSet {
+		return &shoalv1.ReplicaSet{
+			Metadata: &shoalv1.ObjectMeta{Namespace: "ns", Name: name, Uid: name + "-uid"},
+			Spec:     &shoalv1.ReplicaSetSpec{Selector: &shoalv1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
+		}
+	}
+	web, web2, db := rs("web", "web"), rs("web2", "web"), rs("db", "db")
+	w := NewOwners[*shoalv1.ReplicaSet]("ReplicaSet", rsCache{"ns/web": web, "ns/web2": web2, "ns/db": db},
+		func(rs *shoalv1.ReplicaSet) *shoalv1.LabelSelector { return rs.GetSpec().GetSelector() })
+	stale := &shoalv1.OwnerReference{Kind: "ReplicaSet", Name: "web", Uid: "old-uid", Controller: true}
+	otherKind := &shoalv1.OwnerReference{Kind: "Deployment", Name: "web", Uid: "web-uid", Controller: true}
+	webLabels, dbLabels := map[string]string{"app": "web"}, map[string]string{"app": "db"}
+
+	// record returns callbacks that note which owners they were called with.
+	record := func() (owned, wake func(*shoalv1.ReplicaSet), got func() []string) {
+		var calls []string
+		owned = func(rs *shoalv1.ReplicaSet) { calls = append(calls, "owned:"+rs.GetMetadata().GetName()) }
+		wake = func(rs *shoalv1.ReplicaSet) { calls = append(calls, "wake:"+rs.GetMetadata().GetName()) }
+		return owned, wake, func() []string { return calls }
+	}
+
+	added := []struct {
+		name  string
+		child *shoalv1.Pod
+		want  []string
+	}{
+		{"controlled", pod("p", dbLabels, NewControllerRef(web)), []string{"owned:web"}},
+		{"controlled by a recreated owner", pod("p", webLabels, stale), nil},
+		{"controlled by another kind", pod("p", webLabels, otherKind), nil},
+		{"orphan", pod("p", webLabels), []string{"wake:web", "wake:web2"}},
+		{"orphan nobody selects", pod("p", map[string]string{"app": "x"}), nil},
+	}
+	for _, tc := range added {
+		t.Run("added/"+tc.name, func(t *testing.T) {
+			owned, wake, got := record()
+			w.Added(tc.child, owned, wake)
+			if !slices.Equal(got(), tc.want) {
+				t.Errorf("got %v, want %v", got(), tc.want)
+			}
+		})
+	}
+
+	updated := []struct {
+		name     string
+		old, cur *shoalv1.Pod
+		want     []string
+	}{
+		{"still controlled", pod("p", webLabels, NewControllerRef(web)), pod("p", dbLabels, NewControllerRef(web)), []string{"owned:web"}},
+		{"controller changed", pod("p", webLabels, NewControllerRef(web)), pod("p", webLabels, NewControllerRef(db)), []string{"wake:web", "owned:db"}},
+		{"released", pod("p", dbLabels, NewControllerRef(web)), pod("p", dbLabels), []string{"wake:web", "wake:db"}},
+		{"orphan relabelled", pod("p", dbLabels), pod("p", webLabels), []string{"wake:web", "wake:web2"}},
+		{"orphan, labels unchanged", pod("p", webLabels), pod("p", webLabels), nil},
+	}
+	for _, tc := range updated {
+		t.Run("updated/"+tc.name, func(t *testing.T) {
+			owned, wake, got := record()
+			w.Updated(tc.old, tc.cur, owned, wake)
+			if !slices.Equal(got(), tc.want) {
+				t.Errorf("got %v, want %v", got(), tc.want)
+			}
+		})
+	}
+
+	if rs, ok := w.Of(pod("p", nil, NewControllerRef(db))); !ok || rs != db {
+		t.Errorf("Of: got %v, %v; want db", rs, ok)
+	}
+	if _, ok := w.Of(pod("p", webLabels)); ok {
+		t.Error("Of an orphan: got an owner")
 	}
 }

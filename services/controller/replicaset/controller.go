@@ -12,8 +12,6 @@ import (
 	"maps"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
@@ -36,6 +34,7 @@ const BurstReplicas = 500
 type Controller struct {
 	pods   *informer.Informer[*shoalv1.Pod]
 	rss    *informer.Informer[*shoalv1.ReplicaSet]
+	owners ownerref.Owners[*shoalv1.ReplicaSet]
 	podCli *client.Resource[*shoalv1.Pod]
 	rsCli  *client.Resource[*shoalv1.ReplicaSet]
 	queue  control.Queue
@@ -52,6 +51,7 @@ func New(cc *control.Context) *Controller {
 	c := &Controller{
 		pods:   cc.Informers.Pods,
 		rss:    cc.Informers.ReplicaSets,
+		owners: ownerref.NewOwners("ReplicaSet", cc.Informers.ReplicaSets, func(rs *shoalv1.ReplicaSet) *shoalv1.LabelSelector { return rs.GetSpec().GetSelector() }),
 		podCli: client.For[*shoalv1.Pod](cc.Conn),
 		rsCli:  client.For[*shoalv1.ReplicaSet](cc.Conn),
 		queue:  cc.NewQueue(Name),
@@ -86,16 +86,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 func (c *Controller) enqueue(rs *shoalv1.ReplicaSet) { c.queue.Add(kinds.Key(rs)) }
 
-func (c *Controller) resolve(namespace string, ref *shoalv1.OwnerReference) *shoalv1.ReplicaSet {
-	owner, _ := ownerref.Resolve(c.rss.Get, "ReplicaSet", namespace, ref)
-	return owner
-}
-
-// matching returns the ReplicaSets whose selector matches an orphan's labels.
-func (c *Controller) matching(p *shoalv1.Pod) []*shoalv1.ReplicaSet {
-	return ownerref.Selecting(c.rss.ListNamespace(p.GetMetadata().GetNamespace()), func(rs *shoalv1.ReplicaSet) *shoalv1.LabelSelector { return rs.GetSpec().GetSelector() }, p.GetMetadata().GetLabels())
-}
-
 func (c *Controller) addPod(p *shoalv1.Pod) {
 	if p.GetMetadata().GetDeletionTimestamp() != nil {
 		// Seen for the first time already deleting (a relist): count it as
@@ -103,63 +93,38 @@ func (c *Controller) addPod(p *shoalv1.Pod) {
 		c.deletePod(p)
 		return
 	}
-	if ref := ownerref.ControllerOf(p); ref != nil {
-		if rs := c.resolve(p.GetMetadata().GetNamespace(), ref); rs != nil {
-			c.exp.CreationObserved(kinds.Key(rs))
-			c.enqueue(rs)
-		}
-		return
-	}
-	for _, rs := range c.matching(p) {
+	c.owners.Added(p, func(rs *shoalv1.ReplicaSet) {
+		c.exp.CreationObserved(kinds.Key(rs))
 		c.enqueue(rs)
-	}
+	}, c.enqueue)
 }
 
 func (c *Controller) updatePod(old, cur *shoalv1.Pod) {
 	if old.GetMetadata().GetResourceVersion() == cur.GetMetadata().GetResourceVersion() {
 		return // a resync: nothing changed
 	}
-	labelsChanged := !maps.Equal(old.GetMetadata().GetLabels(), cur.GetMetadata().GetLabels())
 	if cur.GetMetadata().GetDeletionTimestamp() != nil {
 		// A graceful delete: the pod lingers until its node confirms, but it
 		// no longer counts, so the ReplicaSet may replace it now.
 		c.deletePod(cur)
-		if labelsChanged {
+		if !maps.Equal(old.GetMetadata().GetLabels(), cur.GetMetadata().GetLabels()) {
 			c.deletePod(old)
 		}
 		return
 	}
-	ns := cur.GetMetadata().GetNamespace()
-	curRef, oldRef := ownerref.ControllerOf(cur), ownerref.ControllerOf(old)
-	refChanged := !proto.Equal(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if rs := c.resolve(ns, oldRef); rs != nil {
-			c.enqueue(rs)
-		}
-	}
-	if curRef != nil {
-		rs := c.resolve(ns, curRef)
-		if rs == nil {
-			return
-		}
+	c.owners.Updated(old, cur, func(rs *shoalv1.ReplicaSet) {
 		c.enqueue(rs)
 		// A pod that just became ready counts as available only after
 		// min_ready_seconds: look again then.
 		if minReady := rs.GetSpec().GetMinReadySeconds(); minReady > 0 && !podstate.IsReady(old) && podstate.IsReady(cur) {
 			c.queue.AddAfter(kinds.Key(rs), time.Duration(minReady)*time.Second+time.Second)
 		}
-		return
-	}
-	if labelsChanged || refChanged {
-		for _, rs := range c.matching(cur) {
-			c.enqueue(rs)
-		}
-	}
+	}, c.enqueue)
 }
 
 func (c *Controller) deletePod(p *shoalv1.Pod) {
-	rs := c.resolve(p.GetMetadata().GetNamespace(), ownerref.ControllerOf(p))
-	if rs == nil {
+	rs, ok := c.owners.Of(p)
+	if !ok {
 		return
 	}
 	key := kinds.Key(rs)

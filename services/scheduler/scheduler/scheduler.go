@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
@@ -28,6 +26,7 @@ import (
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
 	"github.com/shoalmesh/shoal/sdk/go/leaderelection"
+	"github.com/shoalmesh/shoal/sdk/go/lifecycle"
 	"github.com/shoalmesh/shoal/sdk/go/record"
 	"github.com/shoalmesh/shoal/services/scheduler/framework"
 	"github.com/shoalmesh/shoal/services/scheduler/plugins"
@@ -56,9 +55,7 @@ type Scheduler struct {
 	recorder *record.Recorder
 	etcd     *clientv3.Client
 
-	grpcServer *grpc.Server
-	health     *health.Server
-	lis        net.Listener
+	health *lifecycle.HealthServer
 
 	mu  sync.RWMutex
 	cur *term // the scheduling state while leading, nil while standing by
@@ -170,21 +167,15 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability, op
 		}
 	}
 	if cfg.ListenAddr != "" {
-		if s.lis, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+		s.health, err = lifecycle.ServeHealth(cfg.ListenAddr, obs.ServerOptions(nil, nil), func(err error) {
+			select {
+			case s.errc <- err:
+			default:
+			}
+		}, "")
+		if err != nil {
 			return s, fmt.Errorf("scheduler: %w", err)
 		}
-		s.grpcServer = grpc.NewServer(obs.ServerOptions(nil, nil)...)
-		s.health = health.NewServer()
-		s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-		healthpb.RegisterHealthServer(s.grpcServer, s.health)
-		s.wg.Go(func() {
-			if err := s.grpcServer.Serve(s.lis); err != nil {
-				select {
-				case s.errc <- err:
-				default:
-				}
-			}
-		})
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -234,9 +225,7 @@ func (s *Scheduler) lead(ctx context.Context) {
 	t.seed(s.nodes.List(), s.pods.List())
 	s.cur = t
 	s.mu.Unlock()
-	if s.health != nil {
-		s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.metrics.leader.Set(1)
 	s.leading.Store(true)
 	s.log.Info("leading: scheduling", "nodes", t.snapLen(), "pending", t.queue.Stats().Active)
@@ -246,9 +235,7 @@ func (s *Scheduler) lead(ctx context.Context) {
 	s.mu.Lock()
 	s.cur = nil
 	s.mu.Unlock()
-	if s.health != nil {
-		s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	t.wait()
 	s.leading.Store(false)
 	s.metrics.leader.Set(0)
@@ -283,12 +270,7 @@ func (s *Scheduler) IsLeader() bool { return s.leading.Load() }
 func (s *Scheduler) Identity() string { return s.cfg.Identity }
 
 // HealthAddr is the address of the health server ("" without one).
-func (s *Scheduler) HealthAddr() string {
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
+func (s *Scheduler) HealthAddr() string { return s.health.Addr() }
 
 // Close stops the replica: health goes NOT_SERVING, the scheduling loop
 // stops taking pods, in-flight binds are cancelled and waited for, the
@@ -297,25 +279,11 @@ func (s *Scheduler) HealthAddr() string {
 // idempotent.
 func (s *Scheduler) Close() error {
 	s.closeOnce.Do(func() {
-		if s.health != nil {
-			s.health.Shutdown()
-		}
+		s.health.Shutdown()
 		if s.cancel != nil {
 			s.cancel()
 		}
-		if s.grpcServer != nil {
-			stopped := make(chan struct{})
-			go func() {
-				s.grpcServer.GracefulStop()
-				close(stopped)
-			}()
-			select {
-			case <-stopped:
-			case <-time.After(s.cfg.ShutdownTimeout):
-				s.grpcServer.Stop()
-				<-stopped
-			}
-		}
+		s.health.Stop(s.cfg.ShutdownTimeout)
 		s.wg.Wait()
 		var errs []error
 		if s.etcd != nil {

@@ -9,8 +9,7 @@
 // and the node side (fakeagent: fake nodes whose pods become Running and
 // Ready as soon as they are bound) run in the benchmark's process.
 //
-// Usage (tools/bench/main.go wires it in; until then
-// tools/bench/controllerbench/cmd/controllerbench runs it alone):
+// Usage (`go run ./tools/bench controller` is this, plus flags):
 //
 //	cfg := controllerbench.NewConfig()
 //	res, err := controllerbench.Run(ctx, cfg, os.Stderr)

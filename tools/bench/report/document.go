@@ -105,11 +105,19 @@ func Splice(doc []byte, id string, section []byte) ([]byte, error) {
 // WriteMarkdownFile splices the run's section into the Markdown file at
 // path, creating it if needed.
 func (d *Document) WriteMarkdownFile(path string) error {
+	return SpliceFile(path, d.ID, d.Markdown())
+}
+
+// SpliceFile splices section, which starts and ends with id's markers
+// (see Markers), into the Markdown file at path as Splice does, creating
+// the file if needed. Document.WriteMarkdownFile uses it, and so does a
+// benchmark that renders its Markdown itself (xdsbench).
+func SpliceFile(path, id string, section []byte) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	out, err := Splice(old, d.ID, d.Markdown())
+	out, err := Splice(old, id, section)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

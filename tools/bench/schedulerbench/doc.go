@@ -29,12 +29,12 @@
 // bind; a Scheduled Event is a third when the recorder keeps up), so the
 // ceiling in pods/s is at most half the etcd rate.
 //
-// Command: cmd/schedulerbench runs it alone and writes the "Scheduler"
-// section (report id "scheduler") of docs/benchmarks.md:
+// Command: `go run ./tools/bench scheduler` runs it and writes the
+// "Scheduler" section (report id "scheduler") of docs/benchmarks.md:
 //
-//	go run ./tools/bench/schedulerbench/cmd/schedulerbench -markdown docs/benchmarks.md
+//	go run ./tools/bench scheduler -markdown docs/benchmarks.md
 //
-// and tools/bench can wire the same calls into its common runner:
+// which is these calls, plus flags:
 //
 //	res, err := schedulerbench.Run(ctx, schedulerbench.NewConfig())
 //	res.WriteText(os.Stdout)
