@@ -128,7 +128,10 @@ func (a *app) completeNames(kind string) cobra.CompletionFunc {
 			cobra.CompDebugln("connecting: "+err.Error(), true)
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		o := client.ListOptions{ResourceVersion: "0"}
+		// A consistent list (resource_version ""): the cache answers once it
+		// has caught up with etcd, so an object created a moment ago is
+		// offered too.
+		o := client.ListOptions{}
 		if t.Kind.Namespaced {
 			o.Namespace = a.namespace()
 		}
