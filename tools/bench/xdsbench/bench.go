@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,11 @@ type Config struct {
 	XDSBin, BareBin string
 	// Timeout bounds each wait (clients ready, one change converging).
 	Timeout time.Duration
+	// ProfileDir, when set, receives profiles of the change phase:
+	// <server>.cpu.pprof and <server>.allocs.pprof from each server (its
+	// /debug/pprof/), and <server>.clients.cpu.pprof from this process
+	// (clients, backends, gateway).
+	ProfileDir string
 }
 
 // NewConfig returns the defaults: 1,000 streams, 5 changes.
@@ -65,10 +71,12 @@ type Result struct {
 // ServerResult is what one server did.
 type ServerResult struct {
 	Name string
-	// Ack and Client latencies over every stream and change.
-	Ack, Client  []time.Duration
-	RSS          int64
-	CPUPerChange time.Duration
+	// Ack and Client latencies over every stream and change; Push is
+	// when the server handed the acknowledged response to gRPC (so
+	// Ack - Push is the client's and the network's share).
+	Ack, Client, Push []time.Duration
+	RSS               int64
+	CPUPerChange      time.Duration
 }
 
 type backend struct {
@@ -195,7 +203,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	}
 	var bareADS, bareAdmin string
 	fmt.Sscanf(strings.TrimSpace(line), "barexds listen=%s admin=%s", &bareADS, &bareAdmin)
-	err = measure(ctx, cfg, logf, &res.Bare, bare.Process.Pid, bareADS, bareAdmin, a, b, func(be *backend) error {
+	err = measure(ctx, cfg, logf, &res.Bare, "bare", bare.Process.Pid, bareADS, bareAdmin, a, b, func(be *backend) error {
 		resp, err := http.Post("http://"+bareAdmin+"/set?addr="+be.addr, "", nil)
 		if err != nil {
 			return err
@@ -229,14 +237,14 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	if err := waitHTTP(ctx, "http://"+xAdmin+"/healthz", cfg.Timeout); err != nil {
 		return nil, fmt.Errorf("xds: %w", err)
 	}
-	if err := measure(ctx, cfg, logf, &res.XDS, xcmd.Process.Pid, xADS, xAdmin, a, b, setEndpoints); err != nil {
+	if err := measure(ctx, cfg, logf, &res.XDS, "xds", xcmd.Process.Pid, xADS, xAdmin, a, b, setEndpoints); err != nil {
 		return nil, fmt.Errorf("xds: %w", err)
 	}
 	return res, nil
 }
 
 // measure connects the clients to one server and times Changes flips.
-func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *ServerResult, pid int, ads, admin string, a, b *backend, change func(*backend) error) error {
+func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *ServerResult, short string, pid int, ads, admin string, a, b *backend, change func(*backend) error) error {
 	logf("%s: connecting %d clients", sr.Name, cfg.Streams)
 	conns := make([]*grpc.ClientConn, cfg.Streams)
 	defer func() {
@@ -291,10 +299,22 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 	if sr.RSS, _ = processRSS(pid); sr.RSS == 0 {
 		logf("no RSS for pid %d", pid)
 	}
+	if cfg.ProfileDir != "" {
+		stop, err := profile(ctx, cfg.ProfileDir, short, admin, time.Duration(cfg.Changes)*3*time.Second)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cpu0, _ := processCPU(pid)
+	r0, w0, _ := processSyscalls(pid)
 	cur, next := a, b
+	var paused time.Duration // server CPU during the pauses
 	for i := range cfg.Changes {
+		p0, _ := processCPU(pid)
 		time.Sleep(time.Second) // let keepalives and GC settle between changes
+		p1, _ := processCPU(pid)
+		paused += p1 - p0
 		t0 := time.Now()
 		if err := change(next); err != nil {
 			return err
@@ -308,6 +328,9 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 		}
 		for _, ak := range acks {
 			sr.Ack = append(sr.Ack, ak.At.Sub(t0))
+			if !ak.Sent.IsZero() {
+				sr.Push = append(sr.Push, ak.Sent.Sub(t0))
+			}
 		}
 		deadline := time.Now().Add(cfg.Timeout)
 		for len(next.connsSince(t0)) < cfg.Streams {
@@ -321,6 +344,10 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 		cur, next = next, cur
 	}
 	cpu1, _ := processCPU(pid)
+	if r1, w1, err := processSyscalls(pid); err == nil && cfg.Changes > 0 {
+		logf("%s: %d read and %d write syscalls per change; CPU per change %v, of which %v in the 1 s pause", sr.Name,
+			(r1-r0)/int64(cfg.Changes), (w1-w0)/int64(cfg.Changes), (cpu1-cpu0)/time.Duration(cfg.Changes), paused/time.Duration(cfg.Changes))
+	}
 	if cfg.Changes > 0 {
 		// Includes the server's share of 1 s idle between changes and the
 		// /debug/acks polls: an upper bound on the cost of one change.
@@ -328,6 +355,38 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 	}
 	_ = cur
 	return nil
+}
+
+// profile records this process's CPU profile until stop and the
+// server's for d (the change phase, roughly).
+func profile(ctx context.Context, dir, short, admin string, d time.Duration) (stop func(), err error) {
+	f, err := os.Create(filepath.Join(dir, short+".clients.cpu.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	for name, file := range map[string]string{"profile": short + ".cpu.pprof", "allocs": short + ".allocs.pprof"} {
+		wg.Go(func() {
+			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", admin, name, int(d.Seconds())))
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			if out, err := os.Create(filepath.Join(dir, file)); err == nil {
+				_, _ = io.Copy(out, resp.Body)
+				out.Close()
+			}
+		})
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		wg.Wait()
+	}, nil
 }
 
 func waitCount(ctx context.Context, admin string, after int64, want int, timeout time.Duration) error {
@@ -464,4 +523,24 @@ func processCPU(pid int) (time.Duration, error) {
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	s, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(u+s) * time.Second / 100, nil
+}
+
+// processSyscalls is the number of read and write system calls of pid
+// (/proc/pid/io: syscr, syscw).
+func processSyscalls(pid int) (reads, writes int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes, nil
 }
