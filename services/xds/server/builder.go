@@ -235,21 +235,6 @@ func shortType(typeURL string) string {
 	return typeURL
 }
 
-// longType is the type URL of a metric label (the inverse of shortType).
-func longType(short string) string {
-	switch short {
-	case "LDS":
-		return resourcev3.ListenerType
-	case "RDS":
-		return resourcev3.RouteType
-	case "CDS":
-		return resourcev3.ClusterType
-	case "EDS":
-		return resourcev3.EndpointType
-	}
-	return short
-}
-
 const (
 	labelZone   = "topology.kubernetes.io/zone"
 	labelRegion = "topology.kubernetes.io/region"

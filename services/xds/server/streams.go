@@ -22,7 +22,7 @@ type stream struct {
 	opened time.Time
 	// subscribed names per type URL (empty: wildcard).
 	subscribed map[string][]string
-	// acked is the last version each type was ACKed at.
+	// acked is the last ACK of each type, by its short name (EDS).
 	acked map[string]Ack
 	// deltaNonces maps a delta response nonce to its system version.
 	deltaNonces map[string]string
@@ -128,7 +128,7 @@ func (c *streams) request(id int64, node *core.Node, typeURL, version, nonce str
 		if sr := st.sent[typeURL]; sr.nonce == nonce {
 			a.Sent = sr.at
 		}
-		st.acked[typeURL] = a
+		st.acked[a.Type] = a
 	}
 	c.mu.Unlock()
 
@@ -227,12 +227,11 @@ func (c *streams) OnFetchResponse(*discovery.DiscoveryRequest, *discovery.Discov
 // eachAck calls yield, under the lock, with every stream's last ACK of
 // each type that f selects.
 func (c *streams) eachAck(f AckFilter, yield func(Ack)) {
-	typeURL := longType(f.Type)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, st := range c.m {
 		if f.Type != "" {
-			if a, ok := st.acked[typeURL]; ok && f.Match(a) {
+			if a, ok := st.acked[f.Type]; ok && f.Match(a) {
 				yield(a)
 			}
 			continue
@@ -268,7 +267,7 @@ func (c *streams) ofNode(node string) []StreamInfo {
 			si.Subscribed[shortType(t)] = append([]string(nil), n...)
 		}
 		for t, a := range st.acked {
-			si.Acked[shortType(t)] = a
+			si.Acked[t] = a
 		}
 		out = append(out, si)
 	}

@@ -307,6 +307,7 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 		defer stop()
 	}
 	cpu0, _ := processCPU(pid)
+	self0, _ := processCPU(os.Getpid())
 	r0, w0, _ := processSyscalls(pid)
 	cur, next := a, b
 	var paused time.Duration // server CPU during the pauses
@@ -344,9 +345,11 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 		cur, next = next, cur
 	}
 	cpu1, _ := processCPU(pid)
+	self1, _ := processCPU(os.Getpid())
 	if r1, w1, err := processSyscalls(pid); err == nil && cfg.Changes > 0 {
-		logf("%s: %d read and %d write syscalls per change; CPU per change %v, of which %v in the 1 s pause", sr.Name,
-			(r1-r0)/int64(cfg.Changes), (w1-w0)/int64(cfg.Changes), (cpu1-cpu0)/time.Duration(cfg.Changes), paused/time.Duration(cfg.Changes))
+		n := time.Duration(cfg.Changes)
+		logf("%s: %d read and %d write syscalls per change; CPU per change %v, of which %v in the 1 s pause; this process (clients, backends, gateway) %v per change",
+			sr.Name, (r1-r0)/int64(n), (w1-w0)/int64(n), (cpu1-cpu0)/n, paused/n, (self1-self0)/n)
 	}
 	if cfg.Changes > 0 {
 		// Includes the server's share of 1 s idle between changes and the
@@ -396,6 +399,7 @@ func waitCount(ctx context.Context, admin string, after int64, want int, timeout
 		if err == nil {
 			var c struct{ Count int }
 			err = json.NewDecoder(resp.Body).Decode(&c)
+			_, _ = io.Copy(io.Discard, resp.Body) // to EOF, so the connection is reused
 			resp.Body.Close()
 			if err == nil && c.Count >= want {
 				return nil
@@ -419,7 +423,9 @@ func fetchAcks(admin string, after int64) ([]server.Ack, error) {
 	}
 	defer resp.Body.Close()
 	var out []server.Ack
-	return out, json.NewDecoder(resp.Body).Decode(&out)
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return out, err
 }
 
 func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
