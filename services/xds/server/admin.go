@@ -26,12 +26,13 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /debug/acks", func(w http.ResponseWriter, r *http.Request) {
 		ServeAcks(w, r, s.streams.eachAck)
 	})
-	HandlePprof(mux)
+	if s.cfg.Pprof {
+		HandlePprof(mux)
+	}
 	return mux
 }
 
-// HandlePprof serves the runtime profiles under /debug/pprof/ (the admin
-// address is meant to stay on localhost).
+// HandlePprof serves the runtime profiles under /debug/pprof/.
 func HandlePprof(mux *http.ServeMux) {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

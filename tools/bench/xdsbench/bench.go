@@ -227,8 +227,11 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 		return nil, err
 	}
 	xADS, xAdmin := fmt.Sprintf("127.0.0.1:%d", xp[0]), fmt.Sprintf("127.0.0.1:%d", xp[1])
-	xcmd := exec.CommandContext(ctx, cfg.XDSBin, "--gateway", gw.Addr(), "--listen", xADS, "--admin-addr", xAdmin,
-		"--debounce", cfg.Debounce.String(), "--log-level", "warn")
+	xargs := []string{"--gateway", gw.Addr(), "--listen", xADS, "--admin-addr", xAdmin, "--debounce", cfg.Debounce.String(), "--log-level", "warn"}
+	if cfg.ProfileDir != "" {
+		xargs = append(xargs, "--pprof")
+	}
+	xcmd := exec.CommandContext(ctx, cfg.XDSBin, xargs...)
 	xcmd.Stderr = logw
 	if err := xcmd.Start(); err != nil {
 		return nil, err
