@@ -569,3 +569,69 @@ func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
 		t.Errorf("acks after an hour from now: %+v", later)
 	}
 }
+
+// TestSidecarSotWADS: an Envoy sidecar's SotW ADS stream (ordered) gets its
+// own listeners and clusters from its per-node snapshot and the shared
+// assignments, and an Endpoints change re-sends only the assignment.
+func TestSidecarSotWADS(t *testing.T) {
+	e := startEnv(t)
+	e.service("alpha", nil)
+	e.setEndpoints("alpha", []string{"greeter-1"})
+	alpha := resources.ClusterName("alpha", "default", "cluster.local", 50051)
+	id := bootstrap.NodeID(bootstrap.Sidecar, "10.244.0.7", "greeter-abc", "default", "cluster.local")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := e.xds.Dump(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(d.Resources["EDS"][alpha]), "127.0.0.1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("assignment never built")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cc, err := grpc.NewClient(e.xds.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	st, err := discovery.NewAggregatedDiscoveryServiceClient(cc).StreamAggregatedResources(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &corev3Node{id: id}
+	// Envoy: wildcard CDS and LDS, then the assignments of its clusters.
+	subs := map[string][]string{resourcev3.EndpointType: {alpha}}
+	for _, typ := range []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.EndpointType} {
+		if err := st.Send(&discovery.DiscoveryRequest{Node: node.pb(), TypeUrl: typ, ResourceNames: subs[typ]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int{}
+	for len(got) < 3 {
+		r, err := st.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[r.GetTypeUrl()] = len(r.GetResources())
+		if err := st.Send(&discovery.DiscoveryRequest{TypeUrl: r.GetTypeUrl(), VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce(), ResourceNames: subs[r.GetTypeUrl()]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, typ := range []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.EndpointType} {
+		if got[typ] == 0 {
+			t.Errorf("sidecar got no %s resources: %v", typ, got)
+		}
+	}
+	e.setEndpoints("alpha", []string{"greeter-1", "greeter-2"})
+	r, err := st.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 {
+		t.Fatalf("after alpha's endpoints changed the sidecar got %s with %d resources, want EDS with 1", r.GetTypeUrl(), len(r.GetResources()))
+	}
+}
