@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -23,9 +24,21 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /debug/config", s.serveConfigDump)
 	mux.HandleFunc("GET /debug/acks", func(w http.ResponseWriter, r *http.Request) {
-		ServeAcks(w, r, s.Acks())
+		ServeAcks(w, r, s.streams.eachAck)
 	})
+	if s.cfg.Pprof {
+		HandlePprof(mux)
+	}
 	return mux
+}
+
+// HandlePprof serves the runtime profiles under /debug/pprof/.
+func HandlePprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // ConfigDump is what a node is served: its open streams and, per type,
@@ -116,30 +129,40 @@ func (s *Server) serveConfigDump(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(d)
 }
 
+// AckFilter selects ACKs: of one type ("EDS"; empty for every type),
+// received at or after After (unix nanoseconds).
+type AckFilter struct {
+	Type  string
+	After int64
+}
+
+// Match reports whether a passes the filter.
+func (f AckFilter) Match(a Ack) bool {
+	return (f.Type == "" || a.Type == f.Type) && a.At.UnixNano() >= f.After
+}
+
 // ServeAcks answers /debug/acks: every stream's last ACK per type,
 // filtered by ?type=EDS and ?after=<unix nanos>; with ?count=1 only their
-// number. The benchmark polls it to see when every stream has ACKed a
-// change.
-func ServeAcks(w http.ResponseWriter, r *http.Request, acks []Ack) {
+// number. each calls yield for every ACK that matches the filter. The
+// benchmark polls it to see when every stream has ACKed a change, so it
+// copies nothing it does not return.
+func ServeAcks(w http.ResponseWriter, r *http.Request, each func(f AckFilter, yield func(Ack))) {
 	q := r.URL.Query()
-	typ := q.Get("type")
-	var after int64
+	f := AckFilter{Type: q.Get("type")}
 	if a := q.Get("after"); a != "" {
-		if _, err := fmt.Sscan(a, &after); err != nil {
+		if _, err := fmt.Sscan(a, &f.After); err != nil {
 			http.Error(w, "after: want unix nanoseconds", http.StatusBadRequest)
 			return
 		}
 	}
-	out := acks[:0]
-	for _, a := range acks {
-		if (typ == "" || a.Type == typ) && a.At.UnixNano() >= after {
-			out = append(out, a)
-		}
-	}
 	w.Header().Set("Content-Type", "application/json")
 	if q.Get("count") != "" {
-		_ = json.NewEncoder(w).Encode(map[string]int{"count": len(out)})
+		n := 0
+		each(f, func(Ack) { n++ })
+		_ = json.NewEncoder(w).Encode(map[string]int{"count": n})
 		return
 	}
+	out := []Ack{}
+	each(f, func(a Ack) { out = append(out, a) })
 	_ = json.NewEncoder(w).Encode(out)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -113,12 +114,21 @@ func newCaches(logger *slog.Logger) *caches {
 }
 
 // slogAdapter sends go-control-plane's logs to slog; its chatty info
-// lines go to debug.
+// lines go to debug. A line is formatted only if its level is enabled:
+// the LinearCache logs every watch it opens (one per stream per change),
+// with its subscription maps.
 func slogAdapter(l *slog.Logger) gcplog.Logger {
+	logAt := func(level slog.Level) func(string, ...any) {
+		return func(f string, a ...any) {
+			if ctx := context.Background(); l.Enabled(ctx, level) {
+				l.Log(ctx, level, fmt.Sprintf(f, a...))
+			}
+		}
+	}
 	return gcplog.LoggerFuncs{
-		DebugFunc: func(f string, a ...any) { l.Debug(fmt.Sprintf(f, a...)) },
-		InfoFunc:  func(f string, a ...any) { l.Debug(fmt.Sprintf(f, a...)) },
-		WarnFunc:  func(f string, a ...any) { l.Warn(fmt.Sprintf(f, a...)) },
-		ErrorFunc: func(f string, a ...any) { l.Error(fmt.Sprintf(f, a...)) },
+		DebugFunc: logAt(slog.LevelDebug),
+		InfoFunc:  logAt(slog.LevelDebug),
+		WarnFunc:  logAt(slog.LevelWarn),
+		ErrorFunc: logAt(slog.LevelError),
 	}
 }

@@ -18,6 +18,9 @@ type Config struct {
 	// AdminAddr serves /metrics, /healthz, /debug/config and /debug/acks
 	// over HTTP; empty disables it.
 	AdminAddr string
+	// Pprof also serves /debug/pprof/ on AdminAddr. Off by default: it
+	// shows the command line and lets any caller spend the server's CPU.
+	Pprof bool
 	// Debounce coalesces a burst of changes: resources are rebuilt this
 	// long after the first change of a burst.
 	Debounce time.Duration

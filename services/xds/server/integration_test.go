@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
@@ -418,5 +419,220 @@ func TestDeltaADSResendsOnlyTheChangedAssignment(t *testing.T) {
 			t.Fatal("NACK never counted")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSotWADSResendsOnlyTheChangedAssignment: on a state-of-the-world ADS
+// stream an Endpoints change re-sends that one ClusterLoadAssignment and
+// nothing else; a NACK is counted and leaves the stream serving; the ACKs
+// the admin endpoint reports carry the time their response was sent.
+func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
+	e := startEnv(t)
+	for _, s := range []string{"alpha", "beta"} {
+		e.service(s, nil)
+		e.setEndpoints(s, []string{"greeter-1"})
+	}
+	listener := resources.ListenerName("alpha", "default", "cluster.local", 50051)
+	alpha := resources.ClusterName("alpha", "default", "cluster.local", 50051)
+	beta := resources.ClusterName("beta", "default", "cluster.local", 50051)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := e.xds.Dump("sotw-tester")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(d.Resources["EDS"][alpha]), "127.0.0.1") && strings.Contains(string(d.Resources["EDS"][beta]), "127.0.0.1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("assignments never built")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cc, err := grpc.NewClient(e.xds.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	st, err := discovery.NewAggregatedDiscoveryServiceClient(cc).StreamAggregatedResources(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &corev3Node{id: "sotw-tester"}
+	subs := map[string][]string{resourcev3.ListenerType: {listener}, resourcev3.ClusterType: {alpha}, resourcev3.EndpointType: {alpha, beta}}
+	for _, typ := range []string{resourcev3.ListenerType, resourcev3.ClusterType, resourcev3.EndpointType} {
+		if err := st.Send(&discovery.DiscoveryRequest{Node: node.pb(), TypeUrl: typ, ResourceNames: subs[typ]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ack := func(r *discovery.DiscoveryResponse) {
+		t.Helper()
+		if err := st.Send(&discovery.DiscoveryRequest{TypeUrl: r.GetTypeUrl(), VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce(), ResourceNames: subs[r.GetTypeUrl()]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for seen := map[string]bool{}; len(seen) < 3; {
+		r, err := st.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[r.GetTypeUrl()] = true
+		ack(r)
+	}
+	// The first response after a change must be EDS with only the changed
+	// assignment: a re-sent Listener or Cluster would come first.
+	pushed := func(want string) *discovery.DiscoveryResponse {
+		t.Helper()
+		r, err := st.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 {
+			t.Fatalf("after %s's endpoints changed the push was %s with %d resources, want EDS with 1", want, r.GetTypeUrl(), len(r.GetResources()))
+		}
+		var cla endpointv3.ClusterLoadAssignment
+		if err := r.GetResources()[0].UnmarshalTo(&cla); err != nil {
+			t.Fatal(err)
+		}
+		if cla.GetClusterName() != want {
+			t.Fatalf("push held %s, want %s", cla.GetClusterName(), want)
+		}
+		return r
+	}
+	e.setEndpoints("alpha", []string{"greeter-1", "greeter-2"})
+	acked := pushed(alpha)
+	ack(acked)
+	e.setEndpoints("beta", []string{"greeter-2"})
+	r := pushed(beta)
+
+	// A NACK is counted, leaves the last ACK as it was, and the stream
+	// keeps serving.
+	if err := st.Send(&discovery.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: acked.GetVersionInfo(), ResponseNonce: r.GetNonce(),
+		ResourceNames: subs[resourcev3.EndpointType], ErrorDetail: &status.Status{Code: 3, Message: "rejected for the test"}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `shoal_xds_nacks_total{type="EDS"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("NACK never counted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	getAcks := func(query string) []server.Ack {
+		t.Helper()
+		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/debug/acks?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out []server.Ack
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if eds := getAcks("type=EDS"); len(eds) != 1 || eds[0].Version != acked.GetVersionInfo() {
+		t.Fatalf("EDS acks after the NACK: %+v, want the one of version %s", eds, acked.GetVersionInfo())
+	}
+	e.setEndpoints("alpha", []string{"greeter-3"})
+	last := pushed(alpha)
+	ack(last)
+
+	// /debug/acks: one ACK per type, filtered by type and time; each
+	// knows when its response was sent.
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		eds := getAcks("type=EDS")
+		if len(eds) == 1 && eds[0].Version == last.GetVersionInfo() {
+			if a := eds[0]; a.Node != "sotw-tester" || a.Mode != "sotw" || a.Sent.IsZero() || a.Sent.After(a.At) {
+				t.Fatalf("EDS ack %+v: want sotw-tester's, sent before it was acked", a)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("EDS acks %+v: want one of version %s", eds, last.GetVersionInfo())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if all := getAcks(""); len(all) != 3 {
+		t.Errorf("unfiltered acks: %d, want 3 (LDS, CDS, EDS)", len(all))
+	}
+	if later := getAcks(fmt.Sprintf("type=LDS&after=%d", time.Now().Add(time.Hour).UnixNano())); len(later) != 0 {
+		t.Errorf("acks after an hour from now: %+v", later)
+	}
+}
+
+// TestSidecarSotWADS: an Envoy sidecar's SotW ADS stream (ordered) gets its
+// own listeners and clusters from its per-node snapshot and the shared
+// assignments, and an Endpoints change re-sends only the assignment.
+func TestSidecarSotWADS(t *testing.T) {
+	e := startEnv(t)
+	e.service("alpha", nil)
+	e.setEndpoints("alpha", []string{"greeter-1"})
+	alpha := resources.ClusterName("alpha", "default", "cluster.local", 50051)
+	id := bootstrap.NodeID(bootstrap.Sidecar, "10.244.0.7", "greeter-abc", "default", "cluster.local")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := e.xds.Dump(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(d.Resources["EDS"][alpha]), "127.0.0.1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("assignment never built")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cc, err := grpc.NewClient(e.xds.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	st, err := discovery.NewAggregatedDiscoveryServiceClient(cc).StreamAggregatedResources(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &corev3Node{id: id}
+	// Envoy: wildcard CDS and LDS, then the assignments of its clusters.
+	subs := map[string][]string{resourcev3.EndpointType: {alpha}}
+	for _, typ := range []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.EndpointType} {
+		if err := st.Send(&discovery.DiscoveryRequest{Node: node.pb(), TypeUrl: typ, ResourceNames: subs[typ]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int{}
+	for len(got) < 3 {
+		r, err := st.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[r.GetTypeUrl()] = len(r.GetResources())
+		if err := st.Send(&discovery.DiscoveryRequest{TypeUrl: r.GetTypeUrl(), VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce(), ResourceNames: subs[r.GetTypeUrl()]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, typ := range []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.EndpointType} {
+		if got[typ] == 0 {
+			t.Errorf("sidecar got no %s resources: %v", typ, got)
+		}
+	}
+	e.setEndpoints("alpha", []string{"greeter-1", "greeter-2"})
+	r, err := st.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 {
+		t.Fatalf("after alpha's endpoints changed the sidecar got %s with %d resources, want EDS with 1", r.GetTypeUrl(), len(r.GetResources()))
 	}
 }

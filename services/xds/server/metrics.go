@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,10 +14,34 @@ type metrics struct {
 	updates        *prometheus.CounterVec
 	invalid        prometheus.Counter
 	rebuildSeconds prometheus.Histogram
+
+	// The children every response touches, resolved once (a
+	// WithLabelValues per response and stream adds up at 1,000 streams).
+	pushesOf      map[pushKey]prometheus.Counter
+	pushLatencyOf map[string]prometheus.Observer
+}
+
+type pushKey struct{ typeURL, mode string }
+
+// push counts one response and, unless zero, observes its latency.
+func (m *metrics) push(typeURL, mode string, latency time.Duration) {
+	c, ok := m.pushesOf[pushKey{typeURL, mode}]
+	if !ok {
+		c = m.pushes.WithLabelValues(shortType(typeURL), mode)
+	}
+	c.Inc()
+	if latency == 0 {
+		return
+	}
+	o, ok := m.pushLatencyOf[typeURL]
+	if !ok {
+		o = m.pushLatency.WithLabelValues(shortType(typeURL))
+	}
+	o.Observe(latency.Seconds())
 }
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		streams: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "shoal_xds_streams",
 			Help: "Open ADS streams, by protocol (sotw, delta) and client kind (proxyless, sidecar).",
@@ -46,7 +72,16 @@ func newMetrics() *metrics {
 			Help:    "Time to rebuild the dirty Services of one debounced batch and update the caches.",
 			Buckets: prometheus.DefBuckets,
 		}),
+		pushesOf:      map[pushKey]prometheus.Counter{},
+		pushLatencyOf: map[string]prometheus.Observer{},
 	}
+	for _, t := range sharedTypes {
+		for _, mode := range []string{"sotw", "delta"} {
+			m.pushesOf[pushKey{t, mode}] = m.pushes.WithLabelValues(shortType(t), mode)
+		}
+		m.pushLatencyOf[t] = m.pushLatency.WithLabelValues(shortType(t))
+	}
+	return m
 }
 
 func (m *metrics) register(reg prometheus.Registerer, s *Server) error {

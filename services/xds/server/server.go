@@ -15,6 +15,7 @@ import (
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	sotw "github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -124,11 +125,23 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 	srvOpts := obs.ServerOptions(nil, nil)
 	srvOpts = append(srvOpts,
 		grpc.MaxConcurrentStreams(1<<20),
+		// Fixed flow-control windows: with the default dynamic window
+		// the server answers each ACK it reads with a window update and
+		// a BDP ping, one more write for it and a read and a ping ack
+		// for the client, per stream per change. Discovery requests are
+		// small; 1 MiB is under what BDP estimation would grow to.
+		grpc.StaticStreamWindowSize(1<<20),
+		grpc.StaticConnWindowSize(1<<20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	s.grpcServer = grpc.NewServer(srvOpts...)
-	xds := serverv3.NewServer(runCtx, s.caches.mux, s.streams)
+	// Ordered ADS: one response channel per stream, read with a plain
+	// select, instead of a reflect.Select over one channel per type
+	// rebuilt on every request (a tenth of the server's CPU per change
+	// with 1,000 streams); responses also leave in the order the caches
+	// produced them.
+	xds := serverv3.NewServer(runCtx, s.caches.mux, s.streams, sotw.WithOrderedADS())
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(s.grpcServer, xds)
 	listenerservice.RegisterListenerDiscoveryServiceServer(s.grpcServer, xds)
 	routeservice.RegisterRouteDiscoveryServiceServer(s.grpcServer, xds)
@@ -177,7 +190,11 @@ func (s *Server) AdminAddr() string {
 func (s *Server) Err() <-chan error { return s.serveErr }
 
 // Acks is every open stream's last ACK per type (what /debug/acks serves).
-func (s *Server) Acks() []Ack { return s.streams.acks() }
+func (s *Server) Acks() []Ack {
+	var out []Ack
+	s.streams.eachAck(AckFilter{}, func(a Ack) { out = append(out, a) })
+	return out
+}
 
 // Flush applies pending changes now instead of after the debounce (tests).
 func (s *Server) Flush() { s.flush() }

@@ -22,10 +22,17 @@ type stream struct {
 	opened time.Time
 	// subscribed names per type URL (empty: wildcard).
 	subscribed map[string][]string
-	// acked is the last version each type was ACKed at.
+	// acked is the last ACK of each type, by its short name (EDS).
 	acked map[string]Ack
 	// deltaNonces maps a delta response nonce to its system version.
 	deltaNonces map[string]string
+	// sent is the nonce and send time of the last response per type URL.
+	sent map[string]sentResponse
+}
+
+type sentResponse struct {
+	nonce string
+	at    time.Time
 }
 
 // Ack is one stream's last ACK of a type.
@@ -36,6 +43,9 @@ type Ack struct {
 	Type    string    `json:"type"`
 	Version string    `json:"version"`
 	At      time.Time `json:"at"`
+	// Sent is when the server handed the response this ACK acknowledges
+	// to gRPC (zero if unknown): At - Sent is the client's share.
+	Sent time.Time `json:"sent,omitzero"`
 }
 
 // streams implements go-control-plane's callbacks: it tracks streams,
@@ -56,7 +66,7 @@ func (c *streams) open(id int64, mode string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[id] = &stream{id: id, mode: mode, opened: time.Now(), subscribed: map[string][]string{}, acked: map[string]Ack{}, deltaNonces: map[string]string{}}
+	c.m[id] = &stream{id: id, mode: mode, opened: time.Now(), subscribed: map[string][]string{}, acked: map[string]Ack{}, deltaNonces: map[string]string{}, sent: map[string]sentResponse{}}
 	return nil
 }
 
@@ -114,7 +124,11 @@ func (c *streams) request(id int64, node *core.Node, typeURL, version, nonce str
 	}
 	nodeID := st.node
 	if nonce != "" && errDetail == nil {
-		st.acked[typeURL] = Ack{Stream: id, Node: nodeID, Mode: st.mode, Type: shortType(typeURL), Version: version, At: now}
+		a := Ack{Stream: id, Node: nodeID, Mode: st.mode, Type: shortType(typeURL), Version: version, At: now}
+		if sr := st.sent[typeURL]; sr.nonce == nonce {
+			a.Sent = sr.at
+		}
+		st.acked[a.Type] = a
 	}
 	c.mu.Unlock()
 
@@ -128,11 +142,13 @@ func (c *streams) request(id int64, node *core.Node, typeURL, version, nonce str
 }
 
 func (c *streams) response(id int64, typeURL, version, nonce string, firstRequest bool) {
+	now := time.Now()
 	c.mu.Lock()
 	st := c.m[id]
 	var mode string
 	if st != nil {
 		mode = st.mode
+		st.sent[typeURL] = sentResponse{nonce: nonce, at: now}
 		if mode == "delta" {
 			st.deltaNonces[nonce] = version
 		}
@@ -141,15 +157,13 @@ func (c *streams) response(id int64, typeURL, version, nonce string, firstReques
 	if st == nil {
 		return
 	}
-	c.s.metrics.pushes.WithLabelValues(shortType(typeURL), mode).Inc()
-	if firstRequest {
-		return
-	}
-	if tc := c.s.caches.byType[typeURL]; tc != nil {
+	var latency time.Duration
+	if tc := c.s.caches.byType[typeURL]; tc != nil && !firstRequest {
 		if t, ok := tc.changeTime(version); ok && !t.IsZero() {
-			c.s.metrics.pushLatency.WithLabelValues(shortType(typeURL)).Observe(time.Since(t).Seconds())
+			latency = max(now.Sub(t), time.Nanosecond)
 		}
 	}
+	c.s.metrics.push(typeURL, mode, latency)
 }
 
 type statusError struct{ msg string }
@@ -210,17 +224,24 @@ func (c *streams) OnFetchRequest(context.Context, *discovery.DiscoveryRequest) e
 // OnFetchResponse implements rest.Callbacks.
 func (c *streams) OnFetchResponse(*discovery.DiscoveryRequest, *discovery.DiscoveryResponse) {}
 
-// acks is a copy of every stream's last ACKs.
-func (c *streams) acks() []Ack {
+// eachAck calls yield, under the lock, with every stream's last ACK of
+// each type that f selects.
+func (c *streams) eachAck(f AckFilter, yield func(Ack)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []Ack
 	for _, st := range c.m {
+		if f.Type != "" {
+			if a, ok := st.acked[f.Type]; ok && f.Match(a) {
+				yield(a)
+			}
+			continue
+		}
 		for _, a := range st.acked {
-			out = append(out, a)
+			if f.Match(a) {
+				yield(a)
+			}
 		}
 	}
-	return out
 }
 
 // StreamInfo describes an open stream (for /debug/config).
@@ -246,7 +267,7 @@ func (c *streams) ofNode(node string) []StreamInfo {
 			si.Subscribed[shortType(t)] = append([]string(nil), n...)
 		}
 		for t, a := range st.acked {
-			si.Acked[shortType(t)] = a
+			si.Acked[t] = a
 		}
 		out = append(out, si)
 	}

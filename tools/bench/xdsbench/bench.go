@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,11 @@ type Config struct {
 	XDSBin, BareBin string
 	// Timeout bounds each wait (clients ready, one change converging).
 	Timeout time.Duration
+	// ProfileDir, when set, receives profiles of the change phase:
+	// bare.cpu.pprof, bare.allocs.pprof, xds.cpu.pprof and xds.allocs.pprof
+	// from the servers (their /debug/pprof/), and clients.cpu.pprof from
+	// this process (clients of both, backends, gateway).
+	ProfileDir string
 }
 
 // NewConfig returns the defaults: 1,000 streams, 5 changes.
@@ -65,10 +71,12 @@ type Result struct {
 // ServerResult is what one server did.
 type ServerResult struct {
 	Name string
-	// Ack and Client latencies over every stream and change.
-	Ack, Client  []time.Duration
-	RSS          int64
-	CPUPerChange time.Duration
+	// Ack and Client latencies over every stream and change; Push is
+	// when the server handed the acknowledged response to gRPC (so
+	// Ack - Push is the client's and the network's share).
+	Ack, Client, Push []time.Duration
+	RSS               int64
+	CPUPerChange      time.Duration
 }
 
 type backend struct {
@@ -180,7 +188,9 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 		return nil, err
 	}
 
-	// Bare server first.
+	// Both servers run side by side, each with its own clients; their
+	// changes alternate (bare, xds, bare, ...) so that a change of the
+	// machine's load during the run hits both alike.
 	res.Bare.Name = "bare go-control-plane (snapshot cache)"
 	bare := exec.CommandContext(ctx, cfg.BareBin, "--addr", a.addr)
 	bare.Stderr = logw
@@ -188,39 +198,25 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	if err := bare.Start(); err != nil {
 		return nil, err
 	}
+	defer func() { bare.Process.Kill(); bare.Wait() }()
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		bare.Process.Kill()
 		return nil, fmt.Errorf("barexds: %w", err)
 	}
 	var bareADS, bareAdmin string
 	fmt.Sscanf(strings.TrimSpace(line), "barexds listen=%s admin=%s", &bareADS, &bareAdmin)
-	err = measure(ctx, cfg, logf, &res.Bare, bare.Process.Pid, bareADS, bareAdmin, a, b, func(be *backend) error {
-		resp, err := http.Post("http://"+bareAdmin+"/set?addr="+be.addr, "", nil)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		return nil
-	})
-	bare.Process.Kill()
-	bare.Wait()
-	if err != nil {
-		return nil, fmt.Errorf("bare: %w", err)
-	}
-	if err := setEndpoints(a); err != nil {
-		return nil, err
-	}
 
-	// Then the xds service.
 	res.XDS.Name = "Shoal xds (LinearCache per type)"
 	xp, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
 	xADS, xAdmin := fmt.Sprintf("127.0.0.1:%d", xp[0]), fmt.Sprintf("127.0.0.1:%d", xp[1])
-	xcmd := exec.CommandContext(ctx, cfg.XDSBin, "--gateway", gw.Addr(), "--listen", xADS, "--admin-addr", xAdmin,
-		"--debounce", cfg.Debounce.String(), "--log-level", "warn")
+	xargs := []string{"--gateway", gw.Addr(), "--listen", xADS, "--admin-addr", xAdmin, "--debounce", cfg.Debounce.String(), "--log-level", "warn"}
+	if cfg.ProfileDir != "" {
+		xargs = append(xargs, "--pprof")
+	}
+	xcmd := exec.CommandContext(ctx, cfg.XDSBin, xargs...)
 	xcmd.Stderr = logw
 	if err := xcmd.Start(); err != nil {
 		return nil, err
@@ -229,35 +225,81 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	if err := waitHTTP(ctx, "http://"+xAdmin+"/healthz", cfg.Timeout); err != nil {
 		return nil, fmt.Errorf("xds: %w", err)
 	}
-	if err := measure(ctx, cfg, logf, &res.XDS, xcmd.Process.Pid, xADS, xAdmin, a, b, setEndpoints); err != nil {
-		return nil, fmt.Errorf("xds: %w", err)
+
+	sides := []*side{
+		{sr: &res.Bare, short: "bare", pid: bare.Process.Pid, ads: bareADS, admin: bareAdmin, change: func(be *backend) error {
+			resp, err := http.Post("http://"+bareAdmin+"/set?addr="+be.addr, "", nil)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			return nil
+		}},
+		{sr: &res.XDS, short: "xds", pid: xcmd.Process.Pid, ads: xADS, admin: xAdmin, change: setEndpoints},
+	}
+	for _, sd := range sides {
+		defer sd.close()
+		if err := sd.connect(ctx, cfg, logf); err != nil {
+			return nil, fmt.Errorf("%s: %w", sd.short, err)
+		}
+	}
+	if cfg.ProfileDir != "" {
+		stop, err := profile(ctx, cfg.ProfileDir, sides, time.Duration(cfg.Changes)*6*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
+	for _, sd := range sides {
+		sd.start()
+	}
+	cur, next := a, b
+	for i := range cfg.Changes {
+		for _, sd := range sides {
+			if err := sd.flip(ctx, cfg, logf, i, next); err != nil {
+				return nil, fmt.Errorf("%s: %w", sd.short, err)
+			}
+		}
+		cur, next = next, cur
+	}
+	for _, sd := range sides {
+		sd.finish(cfg, logf)
 	}
 	return res, nil
 }
 
-// measure connects the clients to one server and times Changes flips.
-func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *ServerResult, pid int, ads, admin string, a, b *backend, change func(*backend) error) error {
-	logf("%s: connecting %d clients", sr.Name, cfg.Streams)
-	conns := make([]*grpc.ClientConn, cfg.Streams)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
+// side is one server under test and its clients.
+type side struct {
+	sr         *ServerResult
+	short      string
+	pid        int
+	ads, admin string
+	change     func(*backend) error
+
+	conns []*grpc.ClientConn
+	// CPU and syscalls of the server from start; the server's CPU in the
+	// pauses and this process's during the server's changes.
+	cpu0, paused, self time.Duration
+	r0, w0             int64
+}
+
+// connect opens the clients, makes one call on each and waits until the
+// server saw all of them ACK; then records the server's RSS.
+func (sd *side) connect(ctx context.Context, cfg Config, logf func(string, ...any)) error {
+	logf("%s: connecting %d clients", sd.sr.Name, cfg.Streams)
+	sd.conns = make([]*grpc.ClientConn, cfg.Streams)
 	target := "xds:///" + resources.ListenerName("greeter", "default", resources.DefaultClusterDomain, 50051)
 	errs := make(chan error, cfg.Streams)
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
-	for i := range conns {
+	for i := range sd.conns {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			id := bootstrap.NodeID(bootstrap.Proxyless, "10.0.0.1", fmt.Sprintf("bench-%d", i), "default", "")
-			bs, err := bootstrap.GRPC(ads, id, bootstrap.Options{})
+			id := bootstrap.NodeID(bootstrap.Proxyless, "10.0.0.1", fmt.Sprintf("bench-%s-%d", sd.short, i), "default", "")
+			bs, err := bootstrap.GRPC(sd.ads, id, bootstrap.Options{})
 			if err != nil {
 				errs <- err
 				return
@@ -272,7 +314,7 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 				errs <- err
 				return
 			}
-			conns[i] = c
+			sd.conns[i] = c
 			cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 			defer cancel()
 			if _, err := greeter.Call(cctx, c, "", ""); err != nil {
@@ -285,49 +327,124 @@ func measure(ctx context.Context, cfg Config, logf func(string, ...any), sr *Ser
 	if err := <-errs; err != nil {
 		return err
 	}
-	if err := waitCount(ctx, admin, 0, cfg.Streams, cfg.Timeout); err != nil {
+	if err := waitCount(ctx, sd.admin, 0, cfg.Streams, cfg.Timeout); err != nil {
 		return fmt.Errorf("initial acks: %w", err)
 	}
-	if sr.RSS, _ = processRSS(pid); sr.RSS == 0 {
-		logf("no RSS for pid %d", pid)
+	if sd.sr.RSS, _ = processRSS(sd.pid); sd.sr.RSS == 0 {
+		logf("no RSS for pid %d", sd.pid)
 	}
-	cpu0, _ := processCPU(pid)
-	cur, next := a, b
-	for i := range cfg.Changes {
-		time.Sleep(time.Second) // let keepalives and GC settle between changes
-		t0 := time.Now()
-		if err := change(next); err != nil {
-			return err
-		}
-		if err := waitCount(ctx, admin, t0.UnixNano(), cfg.Streams, cfg.Timeout); err != nil {
-			return fmt.Errorf("change %d acks: %w", i, err)
-		}
-		acks, err := fetchAcks(admin, t0.UnixNano())
-		if err != nil {
-			return err
-		}
-		for _, ak := range acks {
-			sr.Ack = append(sr.Ack, ak.At.Sub(t0))
-		}
-		deadline := time.Now().Add(cfg.Timeout)
-		for len(next.connsSince(t0)) < cfg.Streams {
-			if time.Now().After(deadline) {
-				return fmt.Errorf("change %d: only %d of %d clients connected to the new backend", i, len(next.connsSince(t0)), cfg.Streams)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		sr.Client = append(sr.Client, next.connsSince(t0)[:cfg.Streams]...)
-		logf("%s: change %d converged (acks p99 %v)", sr.Name, i+1, pct(sr.Ack, 99))
-		cur, next = next, cur
-	}
-	cpu1, _ := processCPU(pid)
-	if cfg.Changes > 0 {
-		// Includes the server's share of 1 s idle between changes and the
-		// /debug/acks polls: an upper bound on the cost of one change.
-		sr.CPUPerChange = (cpu1 - cpu0) / time.Duration(cfg.Changes)
-	}
-	_ = cur
 	return nil
+}
+
+func (sd *side) close() {
+	for _, c := range sd.conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+func (sd *side) start() {
+	sd.cpu0, _ = processCPU(sd.pid)
+	sd.r0, sd.w0, _ = processSyscalls(sd.pid)
+}
+
+// flip pauses 1 s, moves the server's endpoint set to next and records
+// when every stream got, ACKed and used it.
+func (sd *side) flip(ctx context.Context, cfg Config, logf func(string, ...any), i int, next *backend) error {
+	sr := sd.sr
+	p0, _ := processCPU(sd.pid)
+	time.Sleep(time.Second) // let keepalives and GC settle between changes
+	p1, _ := processCPU(sd.pid)
+	sd.paused += p1 - p0
+	self0, _ := processCPU(os.Getpid())
+	defer func() {
+		self1, _ := processCPU(os.Getpid())
+		sd.self += self1 - self0
+	}()
+	t0 := time.Now()
+	if err := sd.change(next); err != nil {
+		return err
+	}
+	if err := waitCount(ctx, sd.admin, t0.UnixNano(), cfg.Streams, cfg.Timeout); err != nil {
+		return fmt.Errorf("change %d acks: %w", i, err)
+	}
+	acks, err := fetchAcks(sd.admin, t0.UnixNano())
+	if err != nil {
+		return err
+	}
+	for _, ak := range acks {
+		sr.Ack = append(sr.Ack, ak.At.Sub(t0))
+		if !ak.Sent.IsZero() {
+			sr.Push = append(sr.Push, ak.Sent.Sub(t0))
+		}
+	}
+	deadline := time.Now().Add(cfg.Timeout)
+	for len(next.connsSince(t0)) < cfg.Streams {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("change %d: only %d of %d clients connected to the new backend", i, len(next.connsSince(t0)), cfg.Streams)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sr.Client = append(sr.Client, next.connsSince(t0)[:cfg.Streams]...)
+	logf("%s: change %d converged (acks p99 %v)", sr.Name, i+1, pct(sr.Ack, 99))
+	return nil
+}
+
+// finish computes the server's CPU per change and logs its syscalls.
+func (sd *side) finish(cfg Config, logf func(string, ...any)) {
+	if cfg.Changes == 0 {
+		return
+	}
+	n := time.Duration(cfg.Changes)
+	cpu1, _ := processCPU(sd.pid)
+	// Includes the server's share of the pauses (its own and the other
+	// server's changes, when it idles) and of the /debug/acks polls: an
+	// upper bound on the cost of one change.
+	sd.sr.CPUPerChange = (cpu1 - sd.cpu0) / n
+	if r1, w1, err := processSyscalls(sd.pid); err == nil {
+		logf("%s: %d read and %d write syscalls per change; CPU per change %v, of which %v in its 1 s pauses; this process (clients, backends, gateway) %v per change",
+			sd.sr.Name, (r1-sd.r0)/int64(n), (w1-sd.w0)/int64(n), sd.sr.CPUPerChange, sd.paused/n, sd.self/n)
+	}
+}
+
+// profile records this process's CPU profile (clients, backends,
+// gateway) until stop, and each server's CPU and allocation profiles for d
+// (the change phase, roughly).
+func profile(ctx context.Context, dir string, sides []*side, d time.Duration) (stop func(), err error) {
+	f, err := os.Create(filepath.Join(dir, "clients.cpu.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	for _, sd := range sides {
+		for name, file := range map[string]string{"profile": sd.short + ".cpu.pprof", "allocs": sd.short + ".allocs.pprof"} {
+			wg.Go(func() {
+				req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", sd.admin, name, int(d.Seconds())), nil)
+				if err != nil {
+					return
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				defer resp.Body.Close()
+				if out, err := os.Create(filepath.Join(dir, file)); err == nil {
+					_, _ = io.Copy(out, resp.Body)
+					out.Close()
+				}
+			})
+		}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		wg.Wait()
+	}, nil
 }
 
 func waitCount(ctx context.Context, admin string, after int64, want int, timeout time.Duration) error {
@@ -337,6 +454,7 @@ func waitCount(ctx context.Context, admin string, after int64, want int, timeout
 		if err == nil {
 			var c struct{ Count int }
 			err = json.NewDecoder(resp.Body).Decode(&c)
+			_, _ = io.Copy(io.Discard, resp.Body) // to EOF, so the connection is reused
 			resp.Body.Close()
 			if err == nil && c.Count >= want {
 				return nil
@@ -360,7 +478,9 @@ func fetchAcks(admin string, after int64) ([]server.Ack, error) {
 	}
 	defer resp.Body.Close()
 	var out []server.Ack
-	return out, json.NewDecoder(resp.Body).Decode(&out)
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return out, err
 }
 
 func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
@@ -464,4 +584,24 @@ func processCPU(pid int) (time.Duration, error) {
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	s, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(u+s) * time.Second / 100, nil
+}
+
+// processSyscalls is the number of read and write system calls of pid
+// (/proc/pid/io: syscr, syscw).
+func processSyscalls(pid int) (reads, writes int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes, nil
 }

@@ -10,7 +10,10 @@ import (
 
 // TestRunSmall runs the whole benchmark with a few streams: both servers
 // converge every change (SHOAL_XDSBENCH_STREAMS raises the count; the
-// Markdown goes to SHOAL_XDSBENCH_OUT when set).
+// Markdown goes to SHOAL_XDSBENCH_OUT when set, CPU profiles of the change
+// phase to the directory SHOAL_XDSBENCH_PROFILE; SHOAL_XDSBENCH_XDS_BIN and
+// SHOAL_XDSBENCH_BARE_BIN, both set, replace the binaries built from this
+// tree, e.g. to compare two commits).
 func TestRunSmall(t *testing.T) {
 	cfg := NewConfig()
 	cfg.Streams, cfg.Changes, cfg.Timeout = 5, 2, time.Minute
@@ -18,6 +21,8 @@ func TestRunSmall(t *testing.T) {
 		cfg.Streams, _ = strconv.Atoi(s)
 		cfg.Changes, cfg.Timeout = 5, 5*time.Minute
 	}
+	cfg.ProfileDir = os.Getenv("SHOAL_XDSBENCH_PROFILE")
+	cfg.XDSBin, cfg.BareBin = os.Getenv("SHOAL_XDSBENCH_XDS_BIN"), os.Getenv("SHOAL_XDSBENCH_BARE_BIN")
 	if err := os.Chdir("../../.."); err != nil {
 		t.Fatal(err)
 	}

@@ -5,15 +5,19 @@
 //
 // One run: an in-process apigateway (embedded etcd), two greeter backends
 // (A on 127.0.0.1, B on 127.0.0.2, one port), a Service and its Endpoints.
-// For each server (bare first, then xds, each a subprocess so that its RSS
-// and CPU are its own): Streams grpc-go ClientConns, each with its own xDS
-// client, ADS stream and node id (xds.NewXDSResolverWithConfigForTesting),
-// make one call; then Changes times the endpoint set flips between {A} and
-// {B}. For every change it records, per stream:
+// Both servers run at once, each a subprocess so that its RSS and CPU are
+// its own, each with Streams grpc-go ClientConns of its own (each with its
+// own xDS client, ADS stream and node id,
+// xds.NewXDSResolverWithConfigForTesting) that make one call. Then Changes
+// times each server's endpoint set flips between {A} and {B}, the two
+// servers' changes alternating (bare, xds, bare, ...) so that the machine's
+// load changing during the run hits both alike. For every change it
+// records, per stream:
 //
-//   - ack: when the server saw the stream ACK the new EDS version
-//     (/debug/acks, server clock), from the moment the change was issued
-//     (the Endpoints write to the gateway for xds; POST /set for bare);
+//   - push: when the server handed the new EDS response to gRPC (server
+//     clock, from /debug/acks), from the moment the change was issued (the
+//     Endpoints write to the gateway for xds; POST /set for bare);
+//   - ack: when the server saw the stream ACK the new EDS version;
 //   - client: when the client opened its connection to the new backend,
 //     i.e. started using the new endpoint set (the backend's stats
 //     handler), from the same moment.

@@ -17,9 +17,10 @@ func (r *Result) Markdown() []byte {
 	fmt.Fprintf(&b, "- Machine: %s\n", report.ThisMachine())
 	fmt.Fprintf(&b, "- Load average at start: %s\n", report.LoadAverage())
 	fmt.Fprintf(&b, "- %d proxyless grpc-go clients (one ADS stream and node id each), %d endpoint flips per server, xds --debounce %v\n\n", c.Streams, c.Changes, c.Debounce)
-	t := report.Table{Title: "Convergence after an Endpoints change", Columns: []string{"server", "ack p50", "ack p99", "ack max", "client p50", "client p99", "client max", "RSS", "CPU per change"}}
+	t := report.Table{Title: "Convergence after an Endpoints change", Columns: []string{"server", "push p50", "push p99", "push max", "ack p50", "ack p99", "ack max", "client p50", "client p99", "client max", "RSS", "CPU per change"}}
 	for _, s := range []ServerResult{r.Bare, r.XDS} {
-		t.AddRow(s.Name, report.Millis(pct(s.Ack, 50)), report.Millis(pct(s.Ack, 99)), report.Millis(pct(s.Ack, 100)),
+		t.AddRow(s.Name, report.Millis(pct(s.Push, 50)), report.Millis(pct(s.Push, 99)), report.Millis(pct(s.Push, 100)),
+			report.Millis(pct(s.Ack, 50)), report.Millis(pct(s.Ack, 99)), report.Millis(pct(s.Ack, 100)),
 			report.Millis(pct(s.Client, 50)), report.Millis(pct(s.Client, 99)), report.Millis(pct(s.Client, 100)),
 			report.MiB(s.RSS), report.Millis(s.CPUPerChange))
 	}

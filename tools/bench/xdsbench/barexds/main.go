@@ -40,6 +40,12 @@ type acks struct {
 	mu    sync.Mutex
 	nodes map[int64]string
 	last  map[int64]server.Ack
+	sent  map[int64]sent // last EDS response per stream
+}
+
+type sent struct {
+	nonce string
+	at    time.Time
 }
 
 func main() {
@@ -86,12 +92,13 @@ func main() {
 		os.Exit(1)
 	}
 
-	a := &acks{nodes: map[int64]string{}, last: map[int64]server.Ack{}}
+	a := &acks{nodes: map[int64]string{}, last: map[int64]server.Ack{}, sent: map[int64]sent{}}
 	cb := serverv3.CallbackFuncs{
 		StreamClosedFunc: func(id int64, _ *core.Node) {
 			a.mu.Lock()
 			delete(a.nodes, id)
 			delete(a.last, id)
+			delete(a.sent, id)
 			a.mu.Unlock()
 		},
 		StreamRequestFunc: func(id int64, r *discovery.DiscoveryRequest) error {
@@ -101,9 +108,22 @@ func main() {
 				a.nodes[id] = r.GetNode().GetId()
 			}
 			if r.GetTypeUrl() == resourcev3.EndpointType && r.GetResponseNonce() != "" && r.GetErrorDetail() == nil {
-				a.last[id] = server.Ack{Stream: id, Node: a.nodes[id], Mode: "sotw", Type: "EDS", Version: r.GetVersionInfo(), At: time.Now()}
+				ak := server.Ack{Stream: id, Node: a.nodes[id], Mode: "sotw", Type: "EDS", Version: r.GetVersionInfo(), At: time.Now()}
+				if s := a.sent[id]; s.nonce == r.GetResponseNonce() {
+					ak.Sent = s.at
+				}
+				a.last[id] = ak
 			}
 			return nil
+		},
+		StreamResponseFunc: func(_ context.Context, id int64, _ *discovery.DiscoveryRequest, r *discovery.DiscoveryResponse) {
+			if r.GetTypeUrl() != resourcev3.EndpointType {
+				return
+			}
+			now := time.Now()
+			a.mu.Lock()
+			a.sent[id] = sent{nonce: r.GetNonce(), at: now}
+			a.mu.Unlock()
 		},
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -130,14 +150,17 @@ func main() {
 		}
 	})
 	mux.HandleFunc("GET /debug/acks", func(w http.ResponseWriter, r *http.Request) {
-		a.mu.Lock()
-		list := make([]server.Ack, 0, len(a.last))
-		for _, x := range a.last {
-			list = append(list, x)
-		}
-		a.mu.Unlock()
-		server.ServeAcks(w, r, list)
+		server.ServeAcks(w, r, func(f server.AckFilter, yield func(server.Ack)) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			for _, x := range a.last {
+				if f.Match(x) {
+					yield(x)
+				}
+			}
+		})
 	})
+	server.HandlePprof(mux)
 	go http.Serve(alis, mux)
 	go gs.Serve(lis)
 	// The benchmark reads the addresses from this line.
