@@ -18,5 +18,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // admin endpoint) leave them out.
 func (c *Config) RegisterMetricsFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address of the Prometheus /metrics, /healthz (and, with --enable-pprof, /debug/pprof/) endpoint; empty disables it")
-	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve Go's /debug/pprof/ profiles on the metrics address (keep it on a loopback or trusted address)")
+	c.RegisterPprofFlag(fs)
+}
+
+// RegisterPprofFlag binds --enable-pprof alone, for services whose HTTP
+// endpoint is their own (xds's admin address).
+func (c *Config) RegisterPprofFlag(fs *flag.FlagSet) {
+	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve Go's /debug/pprof/ profiles on the metrics (xds: admin) address; they show the command line and let callers spend CPU, so keep that address trusted")
 }

@@ -105,11 +105,7 @@ func (o *Observability) ServeMetrics(ctx context.Context) (string, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	if o.cfg.EnablePprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		HandlePprof(mux)
 	}
 	srv := &http.Server{
 		Handler:           mux,
@@ -140,4 +136,15 @@ func (o *Observability) ServeMetrics(ctx context.Context) (string, error) {
 		}
 	}()
 	return ln.Addr().String(), nil
+}
+
+// HandlePprof serves Go's runtime profiles under /debug/pprof/ on mux: the
+// one registration for every service's HTTP endpoint (ServeMetrics, xds's
+// admin server).
+func HandlePprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }

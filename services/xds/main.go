@@ -24,17 +24,19 @@ func run(args []string) error {
 	fs.StringVar(&cfg.Token, "token", cfg.Token, "bearer token for the apigateway (empty when authentication is off)")
 	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "gRPC address serving ADS (SotW and delta) and grpc.health.v1")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "HTTP address of /metrics, /healthz, /debug/config?node=ID and /debug/acks; empty disables it")
-	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "also serve /debug/pprof/ on --admin-addr (shows the command line; lets callers spend CPU)")
 	fs.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce a burst of changes: rebuild this long after its first change")
 	fs.StringVar(&cfg.Resources.Domain, "cluster-domain", cfg.Resources.Domain, "DNS suffix of service names (<svc>.<ns>.svc.<domain>)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
 	ocfg.RegisterFlags(fs)
+	ocfg.RegisterPprofFlag(fs)
 	if err := flagenv.Parse(fs, "SHOAL_XDS", args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	// xds serves profiles on its own admin server.
+	cfg.Pprof = ocfg.EnablePprof
 
 	return lifecycle.Run(ocfg, func(ctx context.Context, obs *observability.Observability) (lifecycle.Service, error) {
 		return server.Start(ctx, cfg, obs)

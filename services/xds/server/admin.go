@@ -3,8 +3,8 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/shoalmesh/shoal/observability"
 	"net/http"
-	"net/http/pprof"
 	"slices"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -27,18 +27,9 @@ func (s *Server) adminHandler() http.Handler {
 		ServeAcks(w, r, s.streams.eachAck)
 	})
 	if s.cfg.Pprof {
-		HandlePprof(mux)
+		observability.HandlePprof(mux)
 	}
 	return mux
-}
-
-// HandlePprof serves the runtime profiles under /debug/pprof/.
-func HandlePprof(mux *http.ServeMux) {
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // ConfigDump is what a node is served: its open streams and, per type,

@@ -214,7 +214,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	xADS, xAdmin := fmt.Sprintf("127.0.0.1:%d", xp[0]), fmt.Sprintf("127.0.0.1:%d", xp[1])
 	xargs := []string{"--gateway", gw.Addr(), "--listen", xADS, "--admin-addr", xAdmin, "--debounce", cfg.Debounce.String(), "--log-level", "warn"}
 	if cfg.ProfileDir != "" {
-		xargs = append(xargs, "--pprof")
+		xargs = append(xargs, "--enable-pprof")
 	}
 	xcmd := exec.CommandContext(ctx, cfg.XDSBin, xargs...)
 	xcmd.Stderr = logw

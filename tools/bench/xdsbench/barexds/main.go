@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/shoalmesh/shoal/observability"
 	"net"
 	"net/http"
 	"os"
@@ -160,7 +161,7 @@ func main() {
 			}
 		})
 	})
-	server.HandlePprof(mux)
+	observability.HandlePprof(mux)
 	go http.Serve(alis, mux)
 	go gs.Serve(lis)
 	// The benchmark reads the addresses from this line.
