@@ -8,6 +8,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/observability"
@@ -21,12 +22,7 @@ import (
 func TestObjectsCarryTheirTrace(t *testing.T) {
 	env := gatewaytest.Start(t)
 	ctx := ctxT(t)
-	obs, err := observability.Setup(ctx, observability.NewConfig("test-client"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obs.Shutdown(context.Background())
-	conn := env.Dial(t, client.WithDialOptions(obs.DialOptions()...))
+	obs, conn := tracedClient(t, env)
 	deps := client.For[*shoalv1.Deployment](conn)
 
 	spanCtx, span := obs.Tracer("test").Start(ctx, "apply")
@@ -69,12 +65,7 @@ func TestEtcdCallsAreSpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	env.Obs.TracerProvider.(*sdktrace.TracerProvider).RegisterSpanProcessor(rec)
 	ctx := ctxT(t)
-	obs, err := observability.Setup(ctx, observability.NewConfig("test-client"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obs.Shutdown(context.Background())
-	conn := env.Dial(t, client.WithDialOptions(obs.DialOptions()...))
+	obs, conn := tracedClient(t, env)
 	pods := client.For[*shoalv1.Pod](conn)
 
 	spanCtx, span := obs.Tracer("test").Start(ctx, "create")
@@ -111,4 +102,16 @@ func TestEtcdCallsAreSpans(t *testing.T) {
 		}
 	}
 
+}
+
+// tracedClient is a client with its own tracing, whose calls carry their
+// span to the gateway.
+func tracedClient(t *testing.T, env *gatewaytest.Env) (*observability.Observability, *grpc.ClientConn) {
+	t.Helper()
+	obs, err := observability.Setup(t.Context(), observability.NewConfig("test-client"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { obs.Shutdown(context.Background()) })
+	return obs, env.Dial(t, client.WithDialOptions(obs.DialOptions()...))
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/services/apigateway/defaults"
 	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
 )
 
@@ -21,9 +21,8 @@ const (
 )
 
 // pullPolicy is the container's image pull policy. The gateway defaults it
-// (services/apigateway/defaults.PullPolicy); an unset or unknown value (an
-// object stored before defaulting, a newer client) gets the same rule here:
-// Always for an image tagged latest or untagged, IfNotPresent otherwise.
+// with defaults.PullPolicy; an unset or unknown value (an object stored
+// before defaulting, a newer client) gets that same rule here.
 func pullPolicy(c *shoalv1.Container) runtime.PullPolicy {
 	switch c.GetImagePullPolicy() {
 	case shoalv1.ImagePullPolicy_IMAGE_PULL_POLICY_ALWAYS:
@@ -33,12 +32,7 @@ func pullPolicy(c *shoalv1.Container) runtime.PullPolicy {
 	case shoalv1.ImagePullPolicy_IMAGE_PULL_POLICY_IF_NOT_PRESENT:
 		return runtime.PullIfNotPresent
 	}
-	name, digest, _ := strings.Cut(c.GetImage(), "@")
-	tag := ""
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-		tag = name[i+1:]
-	}
-	if tag == "latest" || (tag == "" && digest == "") {
+	if defaults.PullPolicy(c.GetImage()) == shoalv1.ImagePullPolicy_IMAGE_PULL_POLICY_ALWAYS {
 		return runtime.PullAlways
 	}
 	return runtime.PullIfNotPresent

@@ -344,20 +344,7 @@ func TestDeltaADSResendsOnlyTheChangedAssignment(t *testing.T) {
 	beta := resources.ClusterName("beta", "default", "cluster.local", 50051)
 	// Wait until the server holds both assignments with their endpoint, so
 	// the only push after the subscription is the one this test causes.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		d, err := e.xds.Dump("delta-tester")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(d.Resources["EDS"][alpha]), "127.0.0.1") && strings.Contains(string(d.Resources["EDS"][beta]), "127.0.0.1") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("assignments never built")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitAssignments(t, "delta-tester", alpha, beta)
 	cc, err := grpc.NewClient(e.xds.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -404,7 +391,7 @@ func TestDeltaADSResendsOnlyTheChangedAssignment(t *testing.T) {
 		ErrorDetail: &status.Status{Code: 3, Message: "rejected for the test"}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/metrics")
 		if err != nil {
@@ -435,20 +422,7 @@ func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
 	listener := resources.ListenerName("alpha", "default", "cluster.local", 50051)
 	alpha := resources.ClusterName("alpha", "default", "cluster.local", 50051)
 	beta := resources.ClusterName("beta", "default", "cluster.local", 50051)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		d, err := e.xds.Dump("sotw-tester")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(d.Resources["EDS"][alpha]), "127.0.0.1") && strings.Contains(string(d.Resources["EDS"][beta]), "127.0.0.1") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("assignments never built")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitAssignments(t, "sotw-tester", alpha, beta)
 	cc, err := grpc.NewClient(e.xds.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -511,7 +485,7 @@ func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
 		ResourceNames: subs[resourcev3.EndpointType], ErrorDetail: &status.Status{Code: 3, Message: "rejected for the test"}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/metrics")
 		if err != nil {
@@ -634,5 +608,29 @@ func TestSidecarSotWADS(t *testing.T) {
 	}
 	if r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 {
 		t.Fatalf("after alpha's endpoints changed the sidecar got %s with %d resources, want EDS with 1", r.GetTypeUrl(), len(r.GetResources()))
+	}
+}
+
+// waitAssignments waits until node would be served an assignment with an
+// endpoint for each of clusters.
+func (e *env) waitAssignments(t *testing.T, node string, clusters ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := e.xds.Dump(node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		built := true
+		for _, c := range clusters {
+			built = built && strings.Contains(string(d.Resources["EDS"][c]), "127.0.0.1")
+		}
+		if built {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("assignments of %v never built", clusters)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
