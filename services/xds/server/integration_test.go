@@ -391,22 +391,7 @@ func TestDeltaADSResendsOnlyTheChangedAssignment(t *testing.T) {
 		ErrorDetail: &status.Status{Code: 3, Message: "rejected for the test"}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), `shoal_xds_nacks_total{type="EDS"} 1`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("NACK never counted")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.waitMetric(t, `shoal_xds_nacks_total{type="EDS"} 1`)
 }
 
 // TestSotWADSResendsOnlyTheChangedAssignment: on a state-of-the-world ADS
@@ -485,22 +470,7 @@ func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
 		ResourceNames: subs[resourcev3.EndpointType], ErrorDetail: &status.Status{Code: 3, Message: "rejected for the test"}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), `shoal_xds_nacks_total{type="EDS"} 1`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("NACK never counted")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.waitMetric(t, `shoal_xds_nacks_total{type="EDS"} 1`)
 	getAcks := func(query string) []server.Ack {
 		t.Helper()
 		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/debug/acks?" + query)
@@ -523,7 +493,7 @@ func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
 
 	// /debug/acks: one ACK per type, filtered by type and time; each
 	// knows when its response was sent.
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		eds := getAcks("type=EDS")
 		if len(eds) == 1 && eds[0].Version == last.GetVersionInfo() {
@@ -632,5 +602,27 @@ func (e *env) waitAssignments(t *testing.T, node string, clusters ...string) {
 			t.Fatalf("assignments of %v never built", clusters)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitMetric waits until the admin endpoint's /metrics shows series (a
+// whole line: name, labels and value).
+func (e *env) waitMetric(t *testing.T, series string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + e.xds.AdminAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), series) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %s", series)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
