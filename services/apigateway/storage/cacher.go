@@ -55,12 +55,17 @@ type Cacher struct {
 	store *Store
 	cfg   CacherConfig
 
-	mu     sync.RWMutex
-	tree   *btree.BTreeG[*entry]
-	rev    int64
-	ring   *ring
-	notify chan struct{} // closed and replaced whenever rev moves
-	tick   chan struct{} // closed and replaced every BookmarkInterval
+	mu       sync.RWMutex
+	tree     *btree.BTreeG[*entry]
+	rev      int64
+	ring     *ring
+	notify   chan struct{} // closed and replaced whenever rev moves
+	stopping atomic.Bool   // set before stopped is closed
+	// waiters are the open watches, each woken on its own channel. They
+	// have a lock of their own so that signalling them never holds c.mu,
+	// which every woken watcher takes next.
+	waitersMu sync.Mutex
+	waiters   []*waiter
 
 	// The cache's own etcd watch, so a List can ask it for a progress
 	// notification (the current revision) when the cache looks stale.
@@ -86,7 +91,6 @@ func NewCacher(store *Store, cfg CacherConfig) *Cacher {
 		tree:     btree.NewG(32, entryLess),
 		ring:     newRing(cfg.Capacity, 0),
 		notify:   make(chan struct{}),
-		tick:     make(chan struct{}),
 		ready:    make(chan struct{}),
 		stopped:  make(chan struct{}),
 		delivery: cfg.Metrics.deliveryFor(store.kind.Name),
@@ -120,7 +124,11 @@ func (c *Cacher) Get(namespace, name string) (kinds.Object, bool) {
 
 // Run lists and watches etcd until ctx ends, relisting after any failure.
 func (c *Cacher) Run(ctx context.Context) {
-	defer close(c.stopped)
+	defer func() {
+		c.stopping.Store(true)
+		close(c.stopped)
+		c.signalWaiters(nil)
+	}()
 	go c.clock(ctx)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -149,18 +157,71 @@ func (c *Cacher) clock(ctx context.Context) {
 			// Learn the current revision even when this kind is idle, so
 			// bookmarks let idle watchers resume from a recent revision.
 			c.requestProgress(true)
-			c.mu.Lock()
-			close(c.tick)
-			c.tick = make(chan struct{})
-			c.mu.Unlock()
+			c.signalWaiters(func(w *waiter) bool {
+				if w.bookmarks {
+					w.tick.Store(true)
+				}
+				return w.bookmarks
+			})
 		}
 	}
 }
 
-// broadcastLocked wakes every waiter; c.mu must be held for writing.
+// broadcastLocked wakes every reader waiting for freshness; c.mu must be
+// held for writing. Watchers are signalled once it is released
+// (signalWaiters), so that they do not wake only to block on c.mu.
 func (c *Cacher) broadcastLocked() {
 	close(c.notify)
 	c.notify = make(chan struct{})
+}
+
+// signalWaiters wakes the watchers that pick (nil: all) selects.
+func (c *Cacher) signalWaiters(pick func(*waiter) bool) {
+	c.waitersMu.Lock()
+	defer c.waitersMu.Unlock()
+	for _, w := range c.waiters {
+		if pick == nil || pick(w) {
+			w.signal()
+		}
+	}
+}
+
+// waiter is one watch's wake-up. The cache signals each watcher on a
+// channel of its own rather than closing one channel they all wait on:
+// with thousands of watchers, waking them all from one channel (and the
+// shared channels of their selects) made them contend on the same channel
+// locks, a quarter of the gateway's CPU in a fan-out.
+type waiter struct {
+	wake      chan struct{} // capacity 1: wake-ups coalesce
+	bookmarks bool
+	tick      atomic.Bool // the bookmark clock struck since the watcher last looked
+	index     int         // in Cacher.waiters, under waitersMu
+}
+
+func (w *waiter) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Cacher) addWaiter(bookmarks bool) *waiter {
+	w := &waiter{wake: make(chan struct{}, 1), bookmarks: bookmarks}
+	c.waitersMu.Lock()
+	defer c.waitersMu.Unlock()
+	w.index = len(c.waiters)
+	c.waiters = append(c.waiters, w)
+	return w
+}
+
+// removeWaiter swaps the last waiter into w's place.
+func (c *Cacher) removeWaiter(w *waiter) {
+	c.waitersMu.Lock()
+	defer c.waitersMu.Unlock()
+	last := c.waiters[len(c.waiters)-1]
+	c.waiters[w.index], last.index = last, w.index
+	c.waiters[len(c.waiters)-1] = nil
+	c.waiters = c.waiters[:len(c.waiters)-1]
 }
 
 func (c *Cacher) listAndWatch(ctx context.Context) error {
@@ -185,6 +246,7 @@ func (c *Cacher) listAndWatch(ctx context.Context) error {
 	c.watcher, c.watchCtx = w, wctx
 	c.broadcastLocked()
 	c.mu.Unlock()
+	c.signalWaiters(nil)
 	c.readyOnce.Do(func() { close(c.ready) })
 
 	wch := w.Watch(wctx, c.store.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithProgressNotify())
@@ -213,6 +275,7 @@ func (c *Cacher) apply(resp clientv3.WatchResponse) error {
 	}
 	seen := time.Now()
 	c.mu.Lock()
+	defer c.signalWaiters(nil) // runs after the unlock below
 	defer c.mu.Unlock()
 	for i, ev := range resp.Events {
 		key := string(ev.Kv.Key)
@@ -399,10 +462,14 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 		}
 	}
 	lastBookmark := pos
+	// Registered before the first read of the ring below: any event after
+	// that read signals w.
+	w := c.addWaiter(bookmarks)
+	defer c.removeWaiter(w)
 	for {
 		c.mu.RLock()
 		evs, ok := c.ring.after(pos)
-		cur, notify, tick := c.rev, c.notify, c.tick
+		cur := c.rev
 		c.mu.RUnlock()
 		if !ok {
 			next, err := c.replay(ctx, pos, pred, send)
@@ -421,28 +488,22 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 			}
 			pos = ev.Rev
 		}
-		// evs held every event up to cur (read under the same lock), and
-		// notify was current then: if the cache has moved since, notify
-		// is already closed, so waiting on it cannot miss an event.
+		// evs held every event up to cur (read under the same lock); a
+		// later event has signalled w, so waiting on it misses nothing.
 		pos = max(pos, cur)
-		if !bookmarks {
-			// The bookmark clock would wake every watcher each interval
-			// for nothing; a nil channel is never ready.
-			tick = nil
+		if c.stopping.Load() {
+			// The gateway is draining: end cleanly so the client re-watches
+			// (from its last revision) on another replica.
+			return nil
 		}
 		select {
-		case <-notify:
-		case <-tick:
-			if bookmarks && pos > lastBookmark {
+		case <-w.wake:
+			if w.tick.Swap(false) && pos > lastBookmark {
 				if err := send(shoalv1.WatchEventType_WATCH_EVENT_TYPE_BOOKMARK, c.bookmark(pos), nil); err != nil {
 					return err
 				}
 				lastBookmark = pos
 			}
-		case <-c.stopped:
-			// The gateway is draining: end cleanly so the client re-watches
-			// (from its last revision) on another replica.
-			return nil
 		case <-ctx.Done():
 			return nil
 		}

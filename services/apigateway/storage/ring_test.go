@@ -100,3 +100,30 @@ func TestSharedGet(t *testing.T) {
 		t.Error("a nil Shared cached a value")
 	}
 }
+
+// TestWaiters: removal in any order keeps the others registered, and each
+// signal reaches exactly the waiters still registered (coalesced to one).
+func TestWaiters(t *testing.T) {
+	c := &Cacher{}
+	ws := []*waiter{c.addWaiter(false), c.addWaiter(true), c.addWaiter(false), c.addWaiter(true)}
+	c.removeWaiter(ws[1])
+	c.removeWaiter(ws[0])
+	c.signalWaiters(nil)
+	c.signalWaiters(nil)
+	for i, w := range ws {
+		want := i >= 2
+		if got := len(w.wake) == 1; got != want {
+			t.Errorf("waiter %d signalled = %v, want %v", i, got, want)
+		}
+	}
+	<-ws[3].wake
+	c.signalWaiters(func(w *waiter) bool { return w.bookmarks })
+	if len(ws[3].wake) != 1 {
+		t.Error("a picked waiter was not signalled")
+	}
+	c.removeWaiter(ws[3])
+	c.removeWaiter(ws[2])
+	if len(c.waiters) != 0 {
+		t.Errorf("%d waiters left", len(c.waiters))
+	}
+}
