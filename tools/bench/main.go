@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,8 +102,9 @@ func run(argv0 string, args []string) error {
 		return err
 	}
 	fs := flag.NewFlagSet(fmt.Sprintf("bench %s (benchmarks: %s; the first is the default)", b.name, strings.Join(names(), ", ")), flag.ContinueOnError)
-	var markdown string
+	var markdown, selfProfile string
 	fs.StringVar(&markdown, "markdown", "", "also write the results as a Markdown section into this file (replacing the previous run's section)")
+	fs.StringVar(&selfProfile, "bench-cpuprofile", "", "write a CPU profile of the benchmark process itself (its clients) here")
 	start := b.flags(fs)
 	if err := flagenv.Parse(fs, b.env, flags); err != nil {
 		return err
@@ -117,6 +119,17 @@ func run(argv0 string, args []string) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, b.timeout)
 		defer cancel()
+	}
+	if selfProfile != "" {
+		f, err := os.Create(selfProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := start(ctx, os.Stderr)
 	if err != nil {
