@@ -199,27 +199,39 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	st.mu.Lock()
 	podIP := st.ip
 	st.mu.Unlock()
+	p := m.takePrepared(st, c, attempt)
 	meshMounts, meshEnv, err := m.meshSetup(pod, st.uid, podIP, c)
 	if err != nil {
+		if p != nil && p.err == nil {
+			m.rt.Discard(ctx, p.prep)
+			p.log.Close()
+		}
 		return err
 	}
-	img, err := m.ensureImage(ctx, pod, c)
+	var (
+		prep *runtime.Prepared
+		w    *podlogs.Writer
+	)
+	if p != nil {
+		prep, w, err = p.prep, p.log, p.err
+	} else {
+		prep, w, err = m.prepareContainer(ctx, pod, st, c, attempt)
+	}
 	if err != nil {
 		return err
 	}
 	st.mu.Lock()
 	cs.pullBackoff = m.cfg.BackoffBase
-	st.mu.Unlock()
-	entrypoint, cmd, err := m.rt.ImageCommand(ctx, img)
-	if err != nil {
-		return err
-	}
-	st.mu.Lock()
 	paths, netnsPath, ip, sandbox := st.volumes, st.netnsPath, st.ip, st.sandbox
 	st.mu.Unlock()
+	abandon := func() {
+		m.rt.Discard(ctx, prep)
+		w.Close()
+	}
 	if paths == nil {
 		// Adopted pod: volumes exist; recompute their paths (idempotent).
 		if paths, err = volumes.Setup(m.podDir(st.uid), pod.GetSpec().GetVolumes()); err != nil {
+			abandon()
 			return err
 		}
 		st.mu.Lock()
@@ -228,30 +240,18 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	}
 	mounts, err := volumes.Mounts(c, paths)
 	if err != nil {
+		abandon()
 		return err
 	}
 	mounts = append(mounts, meshMounts...)
-	id := containerID(st.uid, c.GetName(), attempt)
-	m.removeContainerID(ctx, id)
-	w, err := podlogs.Open(m.logPath(st.namespace, st.name, st.uid, c.GetName(), attempt), m.cfg.LogMaxSize,
-		podlogs.Meta{Namespace: st.namespace, Pod: st.name, Container: c.GetName(), Node: m.cfg.NodeName}, m.sink)
-	if err != nil {
-		return err
-	}
+	id := prep.ID
 	labels := m.labels(st, roleContainer)
 	labels[labelContainer] = c.GetName()
 	labels[labelAttempt] = strconv.Itoa(attempt)
-	opts := []oci.SpecOpts{
+	ctr, err := m.rt.Commit(ctx, prep, labels,
 		runtime.WithSandboxNamespaces(netnsPath, sandbox.Pid()),
-		runtime.WithArgs(entrypoint, cmd, c.GetCommand(), c.GetArgs()),
 		oci.WithEnv(append(meshEnv, envOf(pod, c, ip, m.cfg.NodeIP)...)),
-		oci.WithMounts(mounts),
-		runtime.WithLimits(c.GetResources().GetLimits().GetCpuMillis(), c.GetResources().GetLimits().GetMemoryBytes()),
-	}
-	if c.GetWorkingDir() != "" {
-		opts = append(opts, oci.WithProcessCwd(c.GetWorkingDir()))
-	}
-	ctr, err := m.rt.Create(ctx, id, img, labels, opts...)
+		oci.WithMounts(mounts))
 	if err != nil {
 		w.Close()
 		return err

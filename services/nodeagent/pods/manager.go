@@ -224,14 +224,8 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 	st.mu.Unlock()
 	if lost {
 		// Nothing runs again; only the status is kept up to date.
-	} else if err := m.ensureSandbox(ctx, pod, st); err != nil {
-		errs = append(errs, err)
 	} else {
-		for _, c := range m.containersOf(pod) {
-			if err := m.ensureContainer(ctx, pod, st, c); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		errs = append(errs, m.converge(ctx, pod, st)...)
 	}
 	if err := m.writeStatus(ctx, pod, st); err != nil {
 		errs = append(errs, err)
@@ -240,6 +234,40 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		m.q.AddAfter(key, d)
 	}
 	return errors.Join(errs...)
+}
+
+// converge brings up the pod's sandbox when it is not up, then starts,
+// leaves running or restarts each container. A sandbox that is made
+// overlaps the preparation of the containers that start for the first
+// time, and everything it makes shares one containerd lease.
+func (m *Manager) converge(ctx context.Context, pod *shoalv1.Pod, st *podState) []error {
+	st.mu.Lock()
+	up := st.sandbox != nil
+	st.mu.Unlock()
+	var errs []error
+	if !up {
+		lctx, release, err := m.rt.WithLease(ctx)
+		if err != nil {
+			return []error{err}
+		}
+		defer release()
+		ctx = lctx
+		m.prepareFirstStarts(ctx, pod, st)
+	}
+	if err := m.ensureSandbox(ctx, pod, st); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, c := range m.containersOf(pod) {
+			if err := m.ensureContainer(ctx, pod, st, c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	m.discardPrepared(ctx, st)
+	if err := m.sandboxStarted(ctx, st); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
 }
 
 // finishDeletion stops the pod within what is left of its grace period,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.opentelemetry.io/otel/attribute"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
@@ -39,7 +40,11 @@ func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSt
 }
 
 // startSandbox makes the volumes, the network namespace with its CNI
-// attachment and the pause container, undoing what it made on failure.
+// attachment and the pause container's task, undoing what it made on
+// failure. It returns once the pause process exists (the app containers
+// can join its namespaces) and the pod has its IP; the pause process's
+// start and the IP label finish in the background, on st.sandboxStarting,
+// which sandboxStarted waits for.
 func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
 	paths, err := volumes.Setup(m.podDir(st.uid), pod.GetSpec().GetVolumes())
 	if err != nil {
@@ -47,12 +52,14 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 		return err
 	}
 	img, err := m.rt.Image(ctx, m.cfg.PauseImage)
+	var cfg ocispec.ImageConfig
+	if err == nil {
+		cfg, err = m.rt.ImageConfig(ctx, img)
+	}
 	if err != nil {
 		m.setSandboxErr(st, err)
 		return fmt.Errorf("pods: pause image: %w", err)
 	}
-	// A sandbox left half-made by an earlier failed attempt goes first.
-	m.removeContainerID(ctx, sandboxID(st.uid))
 	netnsPath, err := m.net.NewNamespace()
 	if err != nil {
 		m.setSandboxErr(st, err)
@@ -82,22 +89,26 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 	}()
 	labels := m.labels(st, roleSandbox)
 	labels[labelNetNS] = netnsPath
-	var t *runtime.Task
+	var (
+		c client.Container
+		t *runtime.Task
+	)
 	pauseCtx, span := m.childSpan(ctx, spanStartPause, attribute.String("shoal.pod", st.key), attribute.String("shoal.image", m.cfg.PauseImage))
-	c, err := m.rt.Create(pauseCtx, sandboxID(st.uid), img, labels, runtime.WithSandbox(netnsPath, hostname))
+	// The pause process only sleeps: its spec comes from the image config
+	// read once, and a sandbox left half-made by an earlier failed attempt
+	// is replaced by Prepare.
+	prep, err := m.rt.Prepare(pauseCtx, sandboxID(st.uid), img, runtime.WithImageProcess(cfg),
+		runtime.WithSandbox(netnsPath, hostname), runtime.WithShimGroup(sandboxID(st.uid)))
 	if err == nil {
-		if t, err = m.rt.Start(pauseCtx, c, nil, nil); err != nil {
+		c, err = m.rt.Commit(pauseCtx, prep, labels)
+	}
+	if err == nil {
+		t, err = m.rt.CreateTask(pauseCtx, c, nil, nil)
+		if err != nil {
 			_ = m.rt.Remove(pauseCtx, c)
 		}
 	}
-	endSpan(span, err)
 	cni := <-cniDone
-	if err == nil && cni.err == nil {
-		// The IP label lets a restarted agent re-adopt the sandbox.
-		if uerr := setLabel(ctx, m, c, labelIP, cni.ip); uerr != nil {
-			err = uerr
-		}
-	}
 	if err != nil || cni.err != nil {
 		if t != nil {
 			m.rt.Stop(ctx, t, 0)
@@ -107,6 +118,7 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 		if err == nil {
 			err = cni.err
 		}
+		endSpan(span, err)
 		m.setSandboxErr(st, err)
 		return err
 	}
@@ -117,7 +129,42 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 	}
 	st.mu.Unlock()
 	m.watchSandbox(st, t)
+	// The pause process runs, and the IP label (which lets a restarted
+	// agent re-adopt the sandbox) is written, while the app containers are
+	// created: they need only the pause process's namespaces, which exist
+	// from its task's creation.
+	done := make(chan error, 1)
+	st.sandboxStarting = done
+	go func() {
+		err := m.rt.StartTask(pauseCtx, t)
+		if err == nil {
+			err = setLabel(ctx, m, c, labelIP, cni.ip)
+		}
+		endSpan(span, err)
+		done <- err
+	}()
 	return nil
+}
+
+// sandboxStarted waits for the pause process's start begun by
+// startSandbox. Should it have failed, the pause task is killed: the next
+// sync finds the sandbox dead and makes a new one (sandboxChanged).
+func (m *Manager) sandboxStarted(ctx context.Context, st *podState) error {
+	done := st.sandboxStarting
+	if done == nil {
+		return nil
+	}
+	st.sandboxStarting = nil
+	err := <-done
+	if err == nil {
+		return nil
+	}
+	st.mu.Lock()
+	t := st.sandbox
+	st.mu.Unlock()
+	m.rt.Stop(ctx, t, 0)
+	m.setSandboxErr(st, err)
+	return fmt.Errorf("pods: starting the sandbox of %s: %w", st.key, err)
 }
 
 func setLabel(ctx context.Context, m *Manager, c client.Container, key, value string) error {

@@ -46,6 +46,13 @@ type podState struct {
 	sandboxErr string
 	// startupObserved: the pod's first Ready went into the startup SLI.
 	startupObserved bool
+
+	// Owned by the sync (one at a time per pod), not guarded by mu:
+	// prepared holds container starts prepared while the sandbox comes
+	// up; sandboxStarting is the pause container's start and IP label,
+	// finishing while the containers are created.
+	prepared        map[string]*prepared
+	sandboxStarting chan error
 }
 
 type ctrState struct {

@@ -39,27 +39,33 @@ func (t *Task) Exit() Exit { return t.exit }
 // Pid is the task's process id on the host.
 func (t *Task) Pid() uint32 { return t.Task.Pid() }
 
-// Create makes a container from img with the given labels and spec options;
-// its snapshot is named after the container.
+// Create makes a container from img with the given labels and spec options
+// (after the image's config); its snapshot is named after the container.
 func (r *Runtime) Create(ctx context.Context, id string, img client.Image, labels map[string]string, opts ...oci.SpecOpts) (client.Container, error) {
-	ctx = r.WithNamespace(ctx)
-	specOpts := append([]oci.SpecOpts{oci.WithImageConfig(img)}, opts...)
-	c, err := r.client.NewContainer(ctx, id,
-		client.WithImage(img),
-		client.WithSnapshotter(r.snapshotter),
-		client.WithNewSnapshot(id, img),
-		client.WithContainerLabels(labels),
-		client.WithNewSpec(specOpts...),
-	)
+	p, err := r.Prepare(ctx, id, img, append([]oci.SpecOpts{oci.WithImageConfig(img)}, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("runtime: creating container %s: %w", id, err)
+		return nil, err
 	}
-	return c, nil
+	return r.Commit(ctx, p, labels)
 }
 
 // Start starts the container's task with stdout and stderr copied to the
 // writers (nil discards), and returns it running.
 func (r *Runtime) Start(ctx context.Context, c client.Container, stdout, stderr io.Writer) (*Task, error) {
+	t, err := r.CreateTask(ctx, c, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.StartTask(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CreateTask creates the container's task (its process exists, in its
+// namespaces, but has not run yet) with stdout and stderr copied to the
+// writers (nil discards); StartTask runs it.
+func (r *Runtime) CreateTask(ctx context.Context, c client.Container, stdout, stderr io.Writer) (*Task, error) {
 	ctx = r.WithNamespace(ctx)
 	creator := cio.NullIO
 	if stdout != nil || stderr != nil {
@@ -74,11 +80,17 @@ func (r *Runtime) Start(ctx context.Context, c client.Container, stdout, stderr 
 		r.deleteTask(ctx, task)
 		return nil, err
 	}
-	if err := task.Start(ctx); err != nil {
-		r.deleteTask(ctx, task)
-		return nil, fmt.Errorf("runtime: starting task %s: %w", c.ID(), err)
-	}
 	return t, nil
+}
+
+// StartTask runs a task made by CreateTask; on failure the task is deleted.
+func (r *Runtime) StartTask(ctx context.Context, t *Task) error {
+	ctx = r.WithNamespace(ctx)
+	if err := t.Task.Start(ctx); err != nil {
+		r.deleteTask(ctx, t.Task)
+		return fmt.Errorf("runtime: starting task %s: %w", t.Container.ID(), err)
+	}
+	return nil
 }
 
 // Attach re-attaches to the task of a container started by an earlier agent:

@@ -67,7 +67,7 @@ func (r *Runtime) LocalImage(ctx context.Context, ref string) (client.Image, err
 	img, err := r.getImage(ctx, ref)
 	var ierr error
 	if errdefs.IsNotFound(err) && r.imageDir != "" {
-		_, ierr = r.importArchives(ctx, ref)
+		_, ierr = r.importArchives(ctx, ref, true)
 		img, err = r.getImage(ctx, ref)
 	}
 	if errdefs.IsNotFound(err) {
@@ -96,12 +96,18 @@ func (r *Runtime) LocalImage(ctx context.Context, ref string) (client.Image, err
 func (r *Runtime) PullImage(ctx context.Context, ref string) (client.Image, string, error) {
 	ctx = r.WithNamespace(ctx)
 	if r.imageDir != "" {
-		path, err := r.importArchives(ctx, ref)
+		path, err := r.importArchives(ctx, ref, false)
 		if err != nil {
 			return nil, "", err
 		}
 		if path != "" {
 			img, err := r.getImage(ctx, ref)
+			if errdefs.IsNotFound(err) {
+				// containerd lost it (a purge, an rmi): import again.
+				if path, err = r.importArchives(ctx, ref, true); err == nil {
+					img, err = r.getImage(ctx, ref)
+				}
+			}
 			if err != nil {
 				return nil, "", fmt.Errorf("runtime: image %q from %s: %w", ref, path, err)
 			}
@@ -134,25 +140,28 @@ func (r *Runtime) pull(ctx context.Context, ref string) (client.Image, error) {
 }
 
 func (r *Runtime) unpack(ctx context.Context, img client.Image) error {
+	if r.images.isUnpacked(img.Target().Digest) {
+		return nil
+	}
 	ok, err := img.IsUnpacked(ctx, r.snapshotter)
 	if err != nil {
 		return fmt.Errorf("runtime: image %s: %w", img.Name(), err)
 	}
-	if ok {
-		return nil
+	if !ok {
+		if err := img.Unpack(ctx, r.snapshotter); err != nil {
+			return fmt.Errorf("runtime: unpacking %s: %w", img.Name(), err)
+		}
 	}
-	if err := img.Unpack(ctx, r.snapshotter); err != nil {
-		return fmt.Errorf("runtime: unpacking %s: %w", img.Name(), err)
-	}
+	r.images.set(img.Target().Digest, nil, true)
 	return nil
 }
 
 // importArchives imports the archives of the image directory that are new
-// or changed since their last import, and the one providing ref again when
-// containerd lost the image (a purge, an rmi). It returns the path of the
-// archive providing ref, "" when none does. Unreadable archives are
-// reported only when no archive provides ref.
-func (r *Runtime) importArchives(ctx context.Context, ref string) (string, error) {
+// or changed since their last import and, with lost, the one providing ref
+// again when containerd lost the image (a purge, an rmi). It returns the
+// path of the archive providing ref, "" when none does. Unreadable
+// archives are reported only when no archive provides ref.
+func (r *Runtime) importArchives(ctx context.Context, ref string, lost bool) (string, error) {
 	r.archives.mu.Lock()
 	defer r.archives.mu.Unlock()
 	entries, err := os.ReadDir(r.imageDir)
@@ -172,7 +181,7 @@ func (r *Runtime) importArchives(ctx context.Context, ref string) (string, error
 		}
 		prev, seen := r.archives.byPath[path]
 		changed := !seen || prev.size != fi.Size() || !prev.mtime.Equal(fi.ModTime())
-		if !changed && provides(prev.refs, ref) {
+		if !changed && lost && provides(prev.refs, ref) {
 			if _, gerr := r.getImage(ctx, ref); errdefs.IsNotFound(gerr) {
 				changed = true
 			}
@@ -238,7 +247,7 @@ func (r *Runtime) ImportDir(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	ctx = r.WithNamespace(ctx)
-	if _, err := r.importArchives(ctx, ""); err != nil {
+	if _, err := r.importArchives(ctx, "", false); err != nil {
 		return nil, err
 	}
 	r.archives.mu.Lock()
@@ -274,9 +283,9 @@ func (r *Runtime) importFile(ctx context.Context, path string) ([]string, error)
 
 // ImageCommand returns the image's entrypoint and cmd.
 func (r *Runtime) ImageCommand(ctx context.Context, img client.Image) (entrypoint, cmd []string, err error) {
-	spec, err := img.Spec(r.WithNamespace(ctx))
+	cfg, err := r.ImageConfig(ctx, img)
 	if err != nil {
-		return nil, nil, fmt.Errorf("runtime: image config of %s: %w", img.Name(), err)
+		return nil, nil, err
 	}
-	return spec.Config.Entrypoint, spec.Config.Cmd, nil
+	return cfg.Entrypoint, cfg.Cmd, nil
 }

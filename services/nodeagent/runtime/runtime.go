@@ -30,6 +30,7 @@ type Runtime struct {
 	pullTimeout time.Duration
 	resolver    remotes.Resolver
 	archives    archives
+	images      imageCache
 }
 
 type options struct {

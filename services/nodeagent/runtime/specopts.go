@@ -28,6 +28,19 @@ func WithSandbox(netnsPath, hostname string) oci.SpecOpts {
 	)
 }
 
+// ShimGroupAnnotation groups containers into one shim: containerd's runc v2
+// shim serves every container whose spec carries the same value (the CRI
+// plugin does the same with io.kubernetes.cri.sandbox-id).
+const ShimGroupAnnotation = "io.containerd.runc.v2.group"
+
+// WithShimGroup puts the container in the shim of group (a pod's sandbox
+// id): the pause container's task starts the shim and the pod's app
+// containers reuse it, so a pod costs one shim process, not one per
+// container, and an app container's task create skips the shim spawn.
+func WithShimGroup(group string) oci.SpecOpts {
+	return oci.WithAnnotations(map[string]string{ShimGroupAnnotation: group})
+}
+
 // WithLimits applies CPU (millicores, as a CFS quota over a 100ms period)
 // and memory (bytes) limits; zero means unlimited.
 func WithLimits(cpuMillis, memoryBytes int64) oci.SpecOpts {
