@@ -18,9 +18,9 @@ import (
 type nameFunc func(string) []string
 
 var (
-	isSubdomain nameFunc = content.IsDNS1123Subdomain
-	isLabel     nameFunc = content.IsDNS1123Label
-	isDNS1035   nameFunc = validation.IsDNS1035Label
+	isSubdomain = withFastPath(dns1123SubdomainOK, content.IsDNS1123Subdomain)
+	isLabel     = withFastPath(dns1123LabelOK, content.IsDNS1123Label)
+	isDNS1035   = withFastPath(dns1035LabelOK, validation.IsDNS1035Label)
 )
 
 // objectNameFunc is the rule for metadata.name of a kind: namespaces are
