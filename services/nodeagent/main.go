@@ -50,6 +50,7 @@ func run(args []string) error {
 	ocfg.RegisterMetricsFlags(fs)
 	fs.DurationVar(&cfg.BackoffBase, "restart-backoff", cfg.BackoffBase, "first restart back-off (doubles up to --restart-backoff-max)")
 	fs.DurationVar(&cfg.BackoffMax, "restart-backoff-max", cfg.BackoffMax, "longest restart back-off")
+	fs.IntVar(&cfg.Workers, "pod-workers", cfg.Workers, "pods synced at once (each sync talks to containerd and the CNI plugins)")
 	fs.BoolVar(&cfg.DeleteBridgeOnClose, "delete-bridge-on-exit", cfg.DeleteBridgeOnClose, "delete the pod bridge on exit")
 	if err := flagenv.Parse(fs, "SHOAL_NODEAGENT", args); err != nil {
 		return err
