@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	kworkqueue "k8s.io/client-go/util/workqueue"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/sdk/go/workqueue"
 	"github.com/shoalmesh/shoal/services/controller/informers"
@@ -68,6 +71,23 @@ func (c *Context) TracerOrNoop() trace.Tracer {
 		return c.Tracer
 	}
 	return noop.NewTracerProvider().Tracer("")
+}
+
+// StartSync starts the span of one sync of obj, named span (e.g.
+// "replicaset.Sync"): a child of the trace recorded on obj, so the user's
+// action that last changed it shows this sync and the writes it makes. end
+// records the sync's error, if any, and ends the span.
+func StartSync(ctx context.Context, tracer trace.Tracer, span string, obj kinds.Object) (context.Context, func(error)) {
+	m := obj.GetMetadata()
+	ctx, s := tracer.Start(observability.ObjectContext(ctx, m.GetAnnotations()), span,
+		trace.WithAttributes(attribute.String("shoal.object", m.GetNamespace()+"/"+m.GetName())))
+	return ctx, func(err error) {
+		if err != nil {
+			s.RecordError(err)
+			s.SetStatus(codes.Error, err.Error())
+		}
+		s.End()
+	}
 }
 
 // Clock returns Now, or time.Now when it is nil.

@@ -24,11 +24,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/labels"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
-	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
@@ -59,6 +59,7 @@ const writeExpectationTTL = 30 * time.Second
 
 // Controller is the Deployment controller.
 type Controller struct {
+	tracer trace.Tracer
 	deps   *informer.Informer[*shoalv1.Deployment]
 	rss    *informer.Informer[*shoalv1.ReplicaSet]
 	pods   *informer.Informer[*shoalv1.Pod]
@@ -88,6 +89,7 @@ func New(cc *control.Context) *Controller {
 		rec:    cc.Recorder,
 		log:    cc.Logger(Name),
 		now:    cc.Clock(),
+		tracer: cc.TracerOrNoop(),
 	}
 	c.deps.AddEventHandler(informer.HandlerFuncs[*shoalv1.Deployment]{
 		AddFunc:    c.enqueue,
@@ -168,7 +170,7 @@ func (c *Controller) cached(objKey string) (string, bool) {
 }
 
 // sync reconciles one Deployment.
-func (c *Controller) sync(ctx context.Context, key string) error {
+func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	cached, ok := c.deps.Get(key)
 	if !ok {
 		c.writes.Forget(key)
@@ -176,7 +178,8 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	// The ReplicaSets this sync writes join the trace of the request that
 	// last changed the Deployment (the gateway records it on each object).
-	ctx = observability.ObjectContext(ctx, cached.GetMetadata().GetAnnotations())
+	ctx, end := control.StartSync(ctx, c.tracer, "deployment.Sync", cached)
+	defer func() { end(err) }()
 	if !c.writes.Satisfied(key, c.cached) {
 		// Our last writes are not in the cache yet; their events will
 		// enqueue this Deployment again. The delayed add is a safety net

@@ -12,6 +12,8 @@ import (
 	"maps"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/informer"
@@ -32,6 +34,7 @@ const BurstReplicas = 500
 
 // Controller is the ReplicaSet controller.
 type Controller struct {
+	tracer trace.Tracer
 	pods   *informer.Informer[*shoalv1.Pod]
 	rss    *informer.Informer[*shoalv1.ReplicaSet]
 	owners ownerref.Owners[*shoalv1.ReplicaSet]
@@ -59,6 +62,7 @@ func New(cc *control.Context) *Controller {
 		rec:    cc.Recorder,
 		log:    cc.Logger(Name),
 		now:    cc.Clock(),
+		tracer: cc.TracerOrNoop(),
 	}
 	c.rss.AddEventHandler(informer.HandlerFuncs[*shoalv1.ReplicaSet]{
 		AddFunc:    func(rs *shoalv1.ReplicaSet) { c.enqueue(rs) },

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
-	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/sdk/go/selector"
@@ -37,7 +36,7 @@ const ConditionReplicaFailure = "ReplicaFailure"
 
 // sync reconciles one ReplicaSet: claim its pods, create or delete the
 // difference (unless earlier writes are still unobserved), write status.
-func (c *Controller) sync(ctx context.Context, key string) error {
+func (c *Controller) sync(ctx context.Context, key string) (err error) {
 	cached, ok := c.rss.Get(key)
 	if !ok {
 		c.exp.Forget(key)
@@ -45,7 +44,8 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	// The pods this sync creates join the trace of the request that last
 	// changed the ReplicaSet (and, through it, its Deployment).
-	ctx = observability.ObjectContext(ctx, cached.GetMetadata().GetAnnotations())
+	ctx, end := control.StartSync(ctx, c.tracer, "replicaset.Sync", cached)
+	defer func() { end(err) }()
 	log := c.log.With("replicaset", key)
 	sel, err := selector.FromLabelSelector(cached.GetSpec().GetSelector())
 	if err != nil || sel.Empty() {
