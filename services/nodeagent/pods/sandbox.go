@@ -192,32 +192,42 @@ func (m *Manager) removeContainerID(ctx context.Context, id string) {
 	}
 }
 
-// teardown stops every container (SIGTERM, grace, SIGKILL), then removes
-// containers, sandbox, network, volumes and logs. Safe to repeat.
-func (m *Manager) teardown(ctx context.Context, st *podState, grace time.Duration) error {
+// stopContainers stops the pod's containers that pick selects: their
+// probes first, then all their tasks at once (SIGTERM, grace, SIGKILL),
+// onStop (may be nil) just before each. It returns them with the sandbox
+// and network namespace they ran in.
+func (m *Manager) stopContainers(ctx context.Context, st *podState, pick func(*ctrState) bool, grace time.Duration, onStop func(*ctrState)) ([]*ctrState, *runtime.Task, string) {
 	st.mu.Lock()
-	ctrs := make([]*ctrState, 0, len(st.containers))
+	var picked []*ctrState
 	for _, c := range st.containers {
-		ctrs = append(ctrs, c)
-		if c.stopProbes != nil {
-			c.stopProbes()
+		if pick(c) {
+			picked = append(picked, c)
+			if c.stopProbes != nil {
+				c.stopProbes()
+			}
 		}
 	}
 	sandbox, netnsPath := st.sandbox, st.netnsPath
 	st.mu.Unlock()
 
 	var wg sync.WaitGroup
-	for _, c := range ctrs {
+	for _, c := range picked {
 		if c.task == nil {
 			continue
 		}
-		wg.Add(1)
-		go func(t *runtime.Task) {
-			defer wg.Done()
-			m.rt.Stop(ctx, t, grace)
-		}(c.task)
+		if onStop != nil {
+			onStop(c)
+		}
+		wg.Go(func() { m.rt.Stop(ctx, c.task, grace) })
 	}
 	wg.Wait()
+	return picked, sandbox, netnsPath
+}
+
+// teardown stops every container (SIGTERM, grace, SIGKILL), then removes
+// containers, sandbox, network, volumes and logs. Safe to repeat.
+func (m *Manager) teardown(ctx context.Context, st *podState, grace time.Duration) error {
+	ctrs, sandbox, netnsPath := m.stopContainers(ctx, st, func(*ctrState) bool { return true }, grace, nil)
 	var errs []error
 	for _, c := range ctrs {
 		if c.task != nil {
@@ -300,30 +310,9 @@ func sandboxDied(st *podState) bool {
 func (m *Manager) sandboxChanged(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
 	m.log.Info("pod sandbox died, stopping its containers and recreating it", "pod", st.key, "uid", st.uid)
 	m.normal(pod, reasonSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
-	grace := podGrace(pod)
-	st.mu.Lock()
-	var running []*ctrState
-	for _, cs := range st.containers {
-		if cs.running() {
-			running = append(running, cs)
-			if cs.stopProbes != nil {
-				cs.stopProbes()
-			}
-		}
-	}
-	sandbox, netnsPath := st.sandbox, st.netnsPath
-	st.mu.Unlock()
-
-	var wg sync.WaitGroup
-	for _, cs := range running {
+	running, sandbox, netnsPath := m.stopContainers(ctx, st, (*ctrState).running, podGrace(pod), func(cs *ctrState) {
 		m.normal(pod, reasonKilling, "Stopping container %s", cs.name)
-		wg.Add(1)
-		go func(t *runtime.Task) {
-			defer wg.Done()
-			m.rt.Stop(ctx, t, grace)
-		}(cs.task)
-	}
-	wg.Wait()
+	})
 
 	policy := pod.GetSpec().GetRestartPolicy()
 	st.mu.Lock()
