@@ -254,24 +254,3 @@ func pingContainerd(ctx context.Context, addr string) error {
 	_, err = cl.Version(ctx)
 	return err
 }
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1 (free when
-// asked: the kernel does not hand them out again right away).
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}

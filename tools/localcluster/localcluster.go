@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/tools/localcluster/supervisor"
 )
 
@@ -205,7 +206,7 @@ func (c *Cluster) up(ctx context.Context) error {
 		}
 		svcHost = cfg.subnetIP(1)
 	}
-	ports, err := freePorts(10)
+	ports, err := freeport.Ports(10)
 	if err != nil {
 		return err
 	}
@@ -264,7 +265,7 @@ func (c *Cluster) up(ctx context.Context) error {
 	for _, n := range c.Nodes {
 		metrics := "127.0.0.1:9446" // the node's own loopback in netns mode
 		if n.Netns == "" {
-			p, err := freePorts(1)
+			p, err := freeport.Ports(1)
 			if err != nil {
 				return err
 			}
@@ -322,7 +323,7 @@ func (c *Cluster) planNodes() {
 			c.veths = append(c.veths, fmt.Sprintf("shl%sv%d", cfg.ID, i))
 		} else {
 			n.IP = "127.0.0.1"
-			p, _ := freePorts(1)
+			p, _ := freeport.Ports(1)
 			if len(p) == 1 {
 				n.ListenAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(p[0]))
 			}

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/services/apigateway/api"
 	"github.com/shoalmesh/shoal/services/apigateway/auth"
@@ -309,4 +310,23 @@ func (c *watchCollector) Collect(ch chan<- prometheus.Metric) {
 	for kind, n := range c.reg.Watchers() {
 		ch <- prometheus.MustNewConstMetric(watchersDesc, prometheus.GaugeValue, float64(n), kind)
 	}
+}
+
+// LoopbackConfig is a gateway for one machine's tests and benchmarks: gRPC
+// and the embedded etcd on free loopback ports, etcd's data under dataDir,
+// no fsync (the data is thrown away) and only fatal etcd logs (tests close
+// gateways often, which etcd logs at error level).
+func LoopbackConfig(dataDir string) (Config, error) {
+	ports, err := freeport.Ports(2)
+	if err != nil {
+		return Config{}, fmt.Errorf("gateway: %w", err)
+	}
+	cfg := NewConfig()
+	cfg.ListenAddr = "127.0.0.1:0"
+	cfg.EtcdDataDir = dataDir
+	cfg.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	cfg.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	cfg.EtcdUnsafeNoFsync = true
+	cfg.EtcdLogLevel = "fatal"
+	return cfg, nil
 }

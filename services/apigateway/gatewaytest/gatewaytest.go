@@ -5,14 +5,13 @@ package gatewaytest
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 
+	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gateway"
@@ -41,25 +40,20 @@ func WithConfig(f func(*gateway.Config)) Option { return Option(f) }
 // FreePort returns a loopback port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freeport.Ports(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports[0]
 }
 
 // Config returns a test configuration: loopback ports, a temporary data
 // dir, no fsync, fast bookmarks.
 func Config(t testing.TB) gateway.Config {
-	cfg := gateway.NewConfig()
-	cfg.ListenAddr = "127.0.0.1:0"
-	cfg.EtcdDataDir = t.TempDir()
-	cfg.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
-	cfg.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
-	cfg.EtcdUnsafeNoFsync = true
-	// etcd logs its listeners closing at error level; tests close often.
-	cfg.EtcdLogLevel = "fatal"
+	cfg, err := gateway.LoopbackConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.BookmarkInterval = 200 * time.Millisecond
 	cfg.ShutdownTimeout = 2 * time.Second
 	return cfg

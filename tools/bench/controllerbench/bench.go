@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/sdk/go/rollout"
@@ -73,7 +74,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (res *Result, err 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	ports, err := freePorts(5)
+	ports, err := freeport.Ports(5)
 	if err != nil {
 		return nil, err
 	}

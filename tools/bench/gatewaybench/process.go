@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 )
 
@@ -39,7 +39,7 @@ func startGateway(ctx context.Context, bin string, extraArgs []string, timeout t
 	if _, err := os.Stat(abs); err != nil {
 		return nil, fmt.Errorf("gatewaybench: apigateway binary: %w (run make build first)", err)
 	}
-	ports, err := freePorts(3)
+	ports, err := freeport.Ports(3)
 	if err != nil {
 		return nil, err
 	}
@@ -174,19 +174,4 @@ func (p *gatewayProcess) logTail(n int64) string {
 		b = b[int64(len(b))-n:]
 	}
 	return string(b)
-}
-
-// freePorts returns n loopback ports that were free a moment ago. All n are
-// held open together so that they are distinct.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,13 +116,10 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	defer obs.Shutdown(context.Background())
-	gcfg := gateway.NewConfig()
-	gcfg.ListenAddr = "127.0.0.1:0"
-	gcfg.EtcdDataDir = filepath.Join(dir, "etcd")
-	gcfg.EtcdClientURL = "http://127.0.0.1:" + freePort()
-	gcfg.EtcdPeerURL = "http://127.0.0.1:" + freePort()
-	gcfg.EtcdUnsafeNoFsync = true
-	gcfg.EtcdLogLevel = "fatal"
+	gcfg, err := gateway.LoopbackConfig(filepath.Join(dir, "etcd"))
+	if err != nil {
+		return nil, err
+	}
 	gw, err := gateway.Start(ctx, gcfg, obs)
 	if err != nil {
 		return nil, err
@@ -429,15 +425,6 @@ func (r *raw) run(ctx context.Context, prefix string, n int) ([]time.Duration, e
 		}
 	}
 	return lat, errors.Join(errs...)
-}
-
-func freePort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "0"
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // rss is the process's resident set in bytes.

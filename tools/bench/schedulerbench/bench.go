@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -152,22 +151,16 @@ func runSize(ctx context.Context, cfg Config, size Size, last bool) (_ *RunResul
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
 	gobs, err := observability.Setup(ctx, observability.NewConfig("apigateway"), io.Discard)
 	if err != nil {
 		return nil, err
 	}
 	defer gobs.Shutdown(context.Background())
-	gcfg := gateway.NewConfig()
-	gcfg.ListenAddr = "127.0.0.1:0"
-	gcfg.EtcdDataDir = dir
-	gcfg.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	gcfg.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	gcfg, err := gateway.LoopbackConfig(dir)
+	if err != nil {
+		return nil, err
+	}
 	gcfg.EtcdUnsafeNoFsync = cfg.EtcdNoFsync
-	gcfg.EtcdLogLevel = "fatal"
 	cfg.logf("%s: starting gateway (fsync %v)", size, !cfg.EtcdNoFsync)
 	gw, err := gateway.Start(ctx, gcfg, gobs)
 	if err != nil {
@@ -610,18 +603,4 @@ func labelValue(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/xds"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gateway"
@@ -132,17 +133,10 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 		return nil, err
 	}
 	defer obs.Shutdown(context.Background())
-	gcfg := gateway.NewConfig()
-	gcfg.ListenAddr = "127.0.0.1:0"
-	gcfg.EtcdDataDir = filepath.Join(tmp, "etcd")
-	ports, err := freePorts(2)
+	gcfg, err := gateway.LoopbackConfig(filepath.Join(tmp, "etcd"))
 	if err != nil {
 		return nil, err
 	}
-	gcfg.EtcdClientURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	gcfg.EtcdPeerURL = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
-	gcfg.EtcdUnsafeNoFsync = true
-	gcfg.EtcdLogLevel = "fatal"
 	gw, err := gateway.Start(ctx, gcfg, obs)
 	if err != nil {
 		return nil, err
@@ -207,7 +201,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	fmt.Sscanf(strings.TrimSpace(line), "barexds listen=%s admin=%s", &bareADS, &bareAdmin)
 
 	res.XDS.Name = "Shoal xds (LinearCache per type)"
-	xp, err := freePorts(2)
+	xp, err := freeport.Ports(2)
 	if err != nil {
 		return nil, err
 	}
@@ -524,25 +518,6 @@ func startBackends() (a, b *backend, port int32, stop func(), err error) {
 		return a, b, int32(p), func() { sa.Stop(); sb.Stop() }, nil
 	}
 	return nil, nil, 0, nil, errors.New("xdsbench: no port free on 127.0.0.1 and 127.0.0.2")
-}
-
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var out []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	return out, nil
 }
 
 // pct is the p-th percentile (nearest rank).
