@@ -23,6 +23,7 @@ import (
 	"github.com/shoalmesh/shoal/services/controller/manager"
 	"github.com/shoalmesh/shoal/services/controller/podstate"
 	"github.com/shoalmesh/shoal/services/scheduler/scheduler"
+	"github.com/shoalmesh/shoal/tools/bench/procstat"
 	"github.com/shoalmesh/shoal/tools/bench/report"
 )
 
@@ -139,7 +140,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (res *Result, err 
 	}
 	// Leading means caches are being filled; give the term a moment to sync.
 	time.Sleep(500 * time.Millisecond)
-	if res.ControllerIdleRSS, err = rss(ctrl.pid()); err != nil {
+	if res.ControllerIdleRSS, err = procstat.RSS(ctrl.pid()); err != nil {
 		return nil, err
 	}
 
@@ -253,11 +254,11 @@ func measure(ctx context.Context, ph *Phase, timeout time.Duration, m meter, w *
 	if err != nil {
 		return err
 	}
-	ctrlCPU0, err := cpuTime(ctrl.pid())
+	ctrlCPU0, err := procstat.CPU(ctrl.pid())
 	if err != nil {
 		return err
 	}
-	gwCPU0, err := cpuTime(gw.pid())
+	gwCPU0, err := procstat.CPU(gw.pid())
 	if err != nil {
 		return err
 	}
@@ -282,7 +283,7 @@ func measure(ctx context.Context, ph *Phase, timeout time.Duration, m meter, w *
 				ph.Name, timeout, s, ctrl.logTail(3000))
 		case <-w.changed:
 		case <-sample.C:
-			if r, err := rss(ctrl.pid()); err == nil {
+			if r, err := procstat.RSS(ctrl.pid()); err == nil {
 				ph.ControllerPeakRSS = max(ph.ControllerPeakRSS, r)
 			}
 			if time.Since(lastReport) > 5*time.Second {
@@ -291,11 +292,11 @@ func measure(ctx context.Context, ph *Phase, timeout time.Duration, m meter, w *
 			}
 		}
 	}
-	ctrlCPU1, err := cpuTime(ctrl.pid())
+	ctrlCPU1, err := procstat.CPU(ctrl.pid())
 	if err != nil {
 		return err
 	}
-	gwCPU1, err := cpuTime(gw.pid())
+	gwCPU1, err := procstat.CPU(gw.pid())
 	if err != nil {
 		return err
 	}
@@ -308,7 +309,7 @@ func measure(ctx context.Context, ph *Phase, timeout time.Duration, m meter, w *
 	}
 	d := calls1.minus(calls0)
 	ph.Writes, ph.EventWrites, ph.Reads = d.writes, d.events, d.reads
-	if ph.ControllerEndRSS, err = rss(ctrl.pid()); err != nil {
+	if ph.ControllerEndRSS, err = procstat.RSS(ctrl.pid()); err != nil {
 		return err
 	}
 	ph.ControllerPeakRSS = max(ph.ControllerPeakRSS, ph.ControllerEndRSS)

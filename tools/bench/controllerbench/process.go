@@ -1,14 +1,12 @@
 package controllerbench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -127,53 +125,4 @@ func (p *process) logTail(n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
-}
-
-// userHZ is the unit of CPU times in /proc/<pid>/stat (fixed at 100 for
-// user space on Linux).
-const userHZ = 100
-
-// cpuTime is the CPU time pid has used, user plus system.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	end := bytes.LastIndexByte(b, ')')
-	if end < 0 {
-		return 0, errors.New("controllerbench: malformed /proc stat")
-	}
-	f := strings.Fields(string(b[end+1:]))
-	const utime, stime = 14 - 3, 15 - 3
-	if len(f) <= stime {
-		return 0, errors.New("controllerbench: short /proc stat")
-	}
-	var ticks int64
-	for _, i := range []int{utime, stime} {
-		v, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		ticks += v
-	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
-}
-
-// rss is pid's resident set size in bytes.
-func rss(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				return 0, err
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, errors.New("controllerbench: no VmRSS")
 }

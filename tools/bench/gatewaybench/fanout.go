@@ -17,6 +17,7 @@ import (
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
+	"github.com/shoalmesh/shoal/tools/bench/procstat"
 	"github.com/shoalmesh/shoal/tools/bench/stats"
 )
 
@@ -86,7 +87,7 @@ func runFanout(ctx context.Context, cfg FanoutConfig, p *gatewayProcess, n int, 
 	if err != nil {
 		return nil, err
 	}
-	if res.RSSIdle, err = processRSS(p.pid()); err != nil {
+	if res.RSSIdle, err = procstat.RSS(p.pid()); err != nil {
 		return nil, err
 	}
 
@@ -286,7 +287,7 @@ func (f *fanout) waitDelivered(ctx context.Context, events []int, deadline time.
 // sampling the gateway's memory and the CPU use around it.
 func (f *fanout) measure(ctx context.Context, p *gatewayProcess, res *fanoutResult) error {
 	var err error
-	if res.RSSWatching, err = processRSS(p.pid()); err != nil {
+	if res.RSSWatching, err = procstat.RSS(p.pid()); err != nil {
 		return err
 	}
 	before, err := sampleUsage(p.pid())
@@ -318,7 +319,7 @@ func (f *fanout) measure(ctx context.Context, p *gatewayProcess, res *fanoutResu
 	}
 	res.GatewayCPU, res.BenchCPU = after.gateway-before.gateway, after.bench-before.bench
 	res.OtherCPU = max((after.machine-before.machine)-res.GatewayCPU-res.BenchCPU, 0)
-	rss, err := processRSS(p.pid())
+	rss, err := procstat.RSS(p.pid())
 	if err != nil {
 		return err
 	}
@@ -331,10 +332,10 @@ func (f *fanout) measure(ctx context.Context, p *gatewayProcess, res *fanoutResu
 type usage struct{ gateway, bench, machine time.Duration }
 
 func sampleUsage(gatewayPID int) (u usage, err error) {
-	if u.gateway, err = processCPU(gatewayPID); err != nil {
+	if u.gateway, err = procstat.CPU(gatewayPID); err != nil {
 		return u, err
 	}
-	if u.bench, err = processCPU(os.Getpid()); err != nil {
+	if u.bench, err = procstat.CPU(os.Getpid()); err != nil {
 		return u, err
 	}
 	stat, err := os.ReadFile("/proc/stat")

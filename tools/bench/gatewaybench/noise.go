@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shoalmesh/shoal/tools/bench/procstat"
 )
 
 // cpuSnapshot is the machine's CPU use at one moment, split into this
@@ -57,7 +59,7 @@ func parseProcStat(stat []byte) (busy, steal time.Duration, err error) {
 			return 0, 0, fmt.Errorf("gatewaybench: /proc/stat: %w", err)
 		}
 	}
-	toDur := func(t int64) time.Duration { return time.Duration(t) * time.Second / userHZ }
+	toDur := func(t int64) time.Duration { return time.Duration(t) * time.Second / procstat.UserHZ }
 	b := ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
 	return toDur(b), toDur(ticks[7]), nil
 }

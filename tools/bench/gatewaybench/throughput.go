@@ -16,6 +16,7 @@ import (
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
+	"github.com/shoalmesh/shoal/tools/bench/procstat"
 	"github.com/shoalmesh/shoal/tools/bench/report"
 	"github.com/shoalmesh/shoal/tools/bench/stats"
 )
@@ -151,12 +152,12 @@ func (b *throughputBench) run(ctx context.Context, pid int, progress io.Writer) 
 		}
 		out[o.name] = map[int]stepResult{}
 		for _, c := range b.cfg.Concurrency {
-			cpu0, cpuErr := processCPU(pid)
+			cpu0, cpuErr := procstat.CPU(pid)
 			res := closedLoop(ctx, c, b.cfg.StepDuration, b.cfg.StepOps, o.do)
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if cpu1, err := processCPU(pid); err == nil && cpuErr == nil {
+			if cpu1, err := procstat.CPU(pid); err == nil && cpuErr == nil {
 				res.ServerCPU = cpu1 - cpu0
 			}
 			out[o.name][c] = res

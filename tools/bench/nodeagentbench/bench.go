@@ -25,6 +25,7 @@ import (
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gateway"
 	"github.com/shoalmesh/shoal/services/nodeagent/nodeagenttest"
+	"github.com/shoalmesh/shoal/tools/bench/procstat"
 	"github.com/shoalmesh/shoal/tools/bench/stats"
 )
 
@@ -188,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if _, err := raw.run(ctx, "warm", 1); err != nil {
 		return nil, err
 	}
-	res.AgentRSSStart = rss(cmd.Process.Pid)
+	res.AgentRSSStart, _ = procstat.RSS(cmd.Process.Pid)
 	for _, n := range cfg.Batches {
 		rounds := max(cfg.Rounds[n], 1)
 		var shoal, floor []time.Duration
@@ -218,12 +219,14 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, err
 		}
 		time.Sleep(2 * time.Second)
-		t0, c0 := time.Now(), cpuTime(cmd.Process.Pid)
+		t0 := time.Now()
+		c0, _ := procstat.CPU(cmd.Process.Pid)
 		time.Sleep(cfg.IdleWindow)
-		c1, t1 := cpuTime(cmd.Process.Pid), time.Now()
+		c1, _ := procstat.CPU(cmd.Process.Pid)
+		t1 := time.Now()
 		res.IdleCPU = (c1 - c0).Seconds() / t1.Sub(t0).Seconds()
 		res.IdleCPUTime = c1 - c0
-		res.IdleRSS = rss(cmd.Process.Pid)
+		res.IdleRSS, _ = procstat.RSS(cmd.Process.Pid)
 		if err := deleteAll(ctx, pods); err != nil {
 			return nil, err
 		}
@@ -425,35 +428,6 @@ func (r *raw) run(ctx context.Context, prefix string, n int) ([]time.Duration, e
 		}
 	}
 	return lat, errors.Join(errs...)
-}
-
-// rss is the process's resident set in bytes.
-func rss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			kb, _ := strconv.ParseInt(f[0], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 func loadAvg() string {

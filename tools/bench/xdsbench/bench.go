@@ -2,7 +2,6 @@ package xdsbench
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +32,7 @@ import (
 	"github.com/shoalmesh/shoal/services/xds/bootstrap"
 	"github.com/shoalmesh/shoal/services/xds/resources"
 	"github.com/shoalmesh/shoal/services/xds/server"
+	"github.com/shoalmesh/shoal/tools/bench/procstat"
 	"github.com/shoalmesh/shoal/tools/greeter/greeter"
 )
 
@@ -324,7 +324,7 @@ func (sd *side) connect(ctx context.Context, cfg Config, logf func(string, ...an
 	if err := waitCount(ctx, sd.admin, 0, cfg.Streams, cfg.Timeout); err != nil {
 		return fmt.Errorf("initial acks: %w", err)
 	}
-	if sd.sr.RSS, _ = processRSS(sd.pid); sd.sr.RSS == 0 {
+	if sd.sr.RSS, _ = procstat.RSS(sd.pid); sd.sr.RSS == 0 {
 		logf("no RSS for pid %d", sd.pid)
 	}
 	return nil
@@ -339,7 +339,7 @@ func (sd *side) close() {
 }
 
 func (sd *side) start() {
-	sd.cpu0, _ = processCPU(sd.pid)
+	sd.cpu0, _ = procstat.CPU(sd.pid)
 	sd.r0, sd.w0, _ = processSyscalls(sd.pid)
 }
 
@@ -347,13 +347,13 @@ func (sd *side) start() {
 // when every stream got, ACKed and used it.
 func (sd *side) flip(ctx context.Context, cfg Config, logf func(string, ...any), i int, next *backend) error {
 	sr := sd.sr
-	p0, _ := processCPU(sd.pid)
+	p0, _ := procstat.CPU(sd.pid)
 	time.Sleep(time.Second) // let keepalives and GC settle between changes
-	p1, _ := processCPU(sd.pid)
+	p1, _ := procstat.CPU(sd.pid)
 	sd.paused += p1 - p0
-	self0, _ := processCPU(os.Getpid())
+	self0, _ := procstat.CPU(os.Getpid())
 	defer func() {
-		self1, _ := processCPU(os.Getpid())
+		self1, _ := procstat.CPU(os.Getpid())
 		sd.self += self1 - self0
 	}()
 	t0 := time.Now()
@@ -391,7 +391,7 @@ func (sd *side) finish(cfg Config, logf func(string, ...any)) {
 		return
 	}
 	n := time.Duration(cfg.Changes)
-	cpu1, _ := processCPU(sd.pid)
+	cpu1, _ := procstat.CPU(sd.pid)
 	// Includes the server's share of the pauses (its own and the other
 	// server's changes, when it idles) and of the /debug/acks polls: an
 	// upper bound on the cost of one change.
@@ -529,36 +529,6 @@ func pct(d []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	i := int(float64(len(s))*p/100+0.999999) - 1
 	return s[max(0, min(i, len(s)-1))]
-}
-
-func processRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
-}
-
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	end := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[end+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short stat")
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * time.Second / 100, nil
 }
 
 // processSyscalls is the number of read and write system calls of pid
