@@ -3,8 +3,10 @@ package observability
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -319,5 +322,31 @@ func TestCodeOf(t *testing.T) {
 		if got := codeOf(tc.err); got != tc.want {
 			t.Errorf("codeOf(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// recordingStats notes the stats events it is handed.
+type recordingStats struct {
+	stats.Handler
+	got []string
+}
+
+func (r *recordingStats) HandleRPC(_ context.Context, rs stats.RPCStats) {
+	r.got = append(r.got, fmt.Sprintf("%T", rs))
+}
+
+func TestWithoutPayloads(t *testing.T) {
+	events := []stats.RPCStats{
+		&stats.Begin{}, &stats.InHeader{}, &stats.InPayload{}, &stats.OutHeader{},
+		&stats.OutPayload{}, &stats.OutPayload{}, &stats.OutTrailer{}, &stats.End{},
+	}
+	rec := &recordingStats{}
+	h := withoutPayloads{rec}
+	for _, ev := range events {
+		h.HandleRPC(context.Background(), ev)
+	}
+	want := []string{"*stats.Begin", "*stats.InHeader", "*stats.OutHeader", "*stats.OutTrailer", "*stats.End"}
+	if !slices.Equal(rec.got, want) {
+		t.Errorf("handled %v, want %v", rec.got, want)
 	}
 }

@@ -167,6 +167,7 @@ func apigatewayFlags(fs *flag.FlagSet) func(context.Context, io.Writer) (result,
 	fs.DurationVar(&cfg.OpenLoop.Duration, "open-duration", cfg.OpenLoop.Duration, "open-loop length")
 	fs.Var(&watchers, "watchers", "comma-separated watcher counts; each fan-out runs on a fresh gateway")
 	fs.IntVar(&cfg.Fanout.StreamsPerConn, "streams-per-conn", cfg.Fanout.StreamsPerConn, "watch streams per gRPC connection")
+	fs.StringVar(&cfg.Fanout.Client, "fanout-client", cfg.Fanout.Client, "the watchers' client: h2 (one reader per HTTP/2 connection, the lightest on the shared cores) or grpc (a grpc-go stream and goroutine per watcher)")
 	fs.IntVar(&cfg.Fanout.Events, "watch-events", cfg.Fanout.Events, "pods written while the watchers listen")
 	fs.DurationVar(&cfg.Fanout.Interval, "watch-interval", cfg.Fanout.Interval, "time between those writes")
 	fs.DurationVar(&cfg.Fanout.Timeout, "watch-timeout", cfg.Fanout.Timeout, "how long to wait for deliveries after the last write")

@@ -8,16 +8,20 @@ import (
 
 // encoded is a message already in its wire form. A watch event goes to
 // every watcher of a kind; encoding it once and handing the same bytes to
-// each stream saves a marshal per watcher.
-type encoded []byte
+// each stream saves a marshal per watcher. The BufferSlice is built once
+// too, so that passing it to a stream allocates nothing.
+type encoded struct{ data mem.BufferSlice }
+
+// newEncoded wraps b. SliceBuffer does not recycle its bytes (its Free and
+// Ref do nothing), so any number of streams may send the same slice.
+func newEncoded(b []byte) *encoded { return &encoded{data: mem.BufferSlice{mem.SliceBuffer(b)}} }
 
 // codec is the proto codec that also passes encoded messages through.
 type codec struct{ proto encoding.CodecV2 }
 
 func (c codec) Marshal(v any) (mem.BufferSlice, error) {
-	if b, ok := v.(encoded); ok {
-		// SliceBuffer does not recycle its bytes, so streams may share them.
-		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	if e, ok := v.(*encoded); ok {
+		return e.data, nil
 	}
 	return c.proto.Marshal(v)
 }

@@ -249,7 +249,7 @@ func (h handler) stream(_ any, ss grpc.ServerStream) error {
 		out.Set(typeField, protoreflect.ValueOfEnum(protoreflect.EnumNumber(typ)))
 		out.Set(objField, protoreflect.ValueOfMessage(obj.ProtoReflect()))
 		b, err := proto.Marshal(out.Interface())
-		return encoded(b), err
+		return newEncoded(b), err
 	}
 	send := func(typ shoalv1.WatchEventType, obj kinds.Object, shared *storage.Shared) error {
 		msg, err := shared.Get(typ, func() (any, error) { return encode(typ, obj) })

@@ -466,9 +466,13 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 	// that read signals w.
 	w := c.addWaiter(bookmarks)
 	defer c.removeWaiter(w)
+	var buf []*Event
+	// Read once: Done walks the stream context's chain of values, which
+	// cost a tenth of the gateway's CPU in a fan-out when asked per event.
+	done := ctx.Done()
 	for {
 		c.mu.RLock()
-		evs, ok := c.ring.after(pos)
+		evs, ok := c.ring.after(pos, buf)
 		cur := c.rev
 		c.mu.RUnlock()
 		if !ok {
@@ -488,6 +492,9 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 			}
 			pos = ev.Rev
 		}
+		// Keep the slice, not the events (which the ring may drop).
+		clear(evs)
+		buf = evs
 		// evs held every event up to cur (read under the same lock); a
 		// later event has signalled w, so waiting on it misses nothing.
 		pos = max(pos, cur)
@@ -504,7 +511,7 @@ func (c *Cacher) Watch(ctx context.Context, pred Predicate, rv string, bookmarks
 				}
 				lastBookmark = pos
 			}
-		case <-ctx.Done():
+		case <-done:
 			return nil
 		}
 	}

@@ -87,16 +87,15 @@ func (r *ring) add(ev *Event) {
 func (r *ring) at(i int) *Event { return r.buf[(r.head+i)%len(r.buf)] }
 
 // after returns the events with a revision above rev, or ok=false when some
-// of them already fell out of the ring.
-func (r *ring) after(rev int64) (evs []*Event, ok bool) {
+// of them already fell out of the ring. They are appended to buf[:0]: every
+// watcher reads the ring after every event, and reusing its slice keeps a
+// fan-out to thousands of watchers from allocating one per delivery.
+func (r *ring) after(rev int64, buf []*Event) (evs []*Event, ok bool) {
 	if rev < r.horizon {
 		return nil, false
 	}
 	i := sort.Search(r.size, func(i int) bool { return r.at(i).Rev > rev })
-	if i == r.size {
-		return nil, true
-	}
-	evs = make([]*Event, 0, r.size-i)
+	evs = buf[:0]
 	for ; i < r.size; i++ {
 		evs = append(evs, r.at(i))
 	}

@@ -38,7 +38,7 @@ func TestRingAfter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			evs, ok := r.after(tc.rev)
+			evs, ok := r.after(tc.rev, nil)
 			if ok != tc.ok || revs(evs) != tc.want {
 				t.Fatalf("after(%d) = %q, %v; want %q, %v", tc.rev, revs(evs), ok, tc.want, tc.ok)
 			}
@@ -49,10 +49,10 @@ func TestRingAfter(t *testing.T) {
 	if r.horizon != 11 {
 		t.Fatalf("horizon %d after overflow, want 11", r.horizon)
 	}
-	if _, ok := r.after(10); ok {
+	if _, ok := r.after(10, nil); ok {
 		t.Fatal("revision 10 must no longer be served: event 11 fell out")
 	}
-	if evs, ok := r.after(11); !ok || revs(evs) != "12,12,15,16," {
+	if evs, ok := r.after(11, nil); !ok || revs(evs) != "12,12,15,16," {
 		t.Fatalf("after(11) = %q, %v", revs(evs), ok)
 	}
 }

@@ -61,6 +61,8 @@ type FanoutConfig struct {
 	Watchers []int
 	// StreamsPerConn is how many watch streams share one gRPC connection.
 	StreamsPerConn int
+	// Client is the watchers' client: ClientH2 or ClientGRPC.
+	Client string
 	// Events is how many pods are written while the watchers listen...
 	Events int
 	// ...one every Interval.
@@ -72,6 +74,16 @@ type FanoutConfig struct {
 	TargetP99 time.Duration
 	TargetRSS int64
 }
+
+// The fan-out's watcher clients (see h2watch.go).
+const (
+	// ClientH2: a reader goroutine per HTTP/2 connection, the lightest
+	// client, so that the watchers take as little as possible of the
+	// cores the gateway runs on.
+	ClientH2 = "h2"
+	// ClientGRPC: a grpc-go client stream and goroutine per watcher.
+	ClientGRPC = "grpc"
+)
 
 // NewConfig returns the defaults.
 func NewConfig() Config {
@@ -88,6 +100,7 @@ func NewConfig() Config {
 		Fanout: FanoutConfig{
 			Watchers:       []int{1000, 10000},
 			StreamsPerConn: 100,
+			Client:         ClientH2,
 			Events:         20,
 			Interval:       200 * time.Millisecond,
 			Timeout:        30 * time.Second,
@@ -127,6 +140,9 @@ func (c Config) Validate() error {
 		f := c.Fanout
 		if len(f.Watchers) == 0 || slices.ContainsFunc(f.Watchers, func(n int) bool { return n < 1 }) {
 			errs = append(errs, errors.New("watcher counts must be positive"))
+		}
+		if f.Client != ClientH2 && f.Client != ClientGRPC {
+			errs = append(errs, fmt.Errorf("unknown fan-out client %q (want %s or %s)", f.Client, ClientH2, ClientGRPC))
 		}
 		if f.StreamsPerConn < 1 || f.Events < 1 || f.Interval < 0 || f.Timeout <= 0 {
 			errs = append(errs, errors.New("streams per connection, events and timeout must be positive"))

@@ -40,6 +40,7 @@ const (
 // fanoutResult is one fan-out run.
 type fanoutResult struct {
 	Watchers, Conns int
+	Client          string // ClientH2 or ClientGRPC
 	Events          int
 	Setup           time.Duration // opening every stream until the sync pod reached all
 	// EventAll is, over events, the delay until the last watcher had the
@@ -76,13 +77,14 @@ type fanout struct {
 // runFanout opens n watchers on the gateway p, writes cfg.Events pods and
 // measures their delivery.
 func runFanout(ctx context.Context, cfg FanoutConfig, p *gatewayProcess, n int, progress io.Writer) (*fanoutResult, error) {
-	res := &fanoutResult{Watchers: n, Events: cfg.Events, Conns: (n + cfg.StreamsPerConn - 1) / cfg.StreamsPerConn}
+	res := &fanoutResult{Watchers: n, Events: cfg.Events, Client: cfg.Client}
 	admin, err := client.Dial(ctx, p.addr)
 	if err != nil {
 		return nil, err
 	}
 	defer admin.Close()
 	f := newFanout(cfg, n, admin)
+	res.Conns = f.conns()
 	rv, err := f.prepare(ctx, admin)
 	if err != nil {
 		return nil, err
@@ -91,11 +93,6 @@ func runFanout(ctx context.Context, cfg FanoutConfig, p *gatewayProcess, n int, 
 		return nil, err
 	}
 
-	conns, err := dialMany(ctx, p.addr, res.Conns)
-	defer closeAll(conns)
-	if err != nil {
-		return nil, err
-	}
 	watchCtx, stopWatches := context.WithCancel(ctx)
 	var recvs sync.WaitGroup
 	defer func() {
@@ -104,7 +101,13 @@ func runFanout(ctx context.Context, cfg FanoutConfig, p *gatewayProcess, n int, 
 	}()
 
 	start := time.Now()
-	if err := f.openWatches(watchCtx, conns, rv, &recvs); err != nil {
+	open := f.openH2Watches
+	if cfg.Client == ClientGRPC {
+		open = f.openGRPCWatches
+	}
+	closeConns, err := open(watchCtx, p.addr, rv, &recvs)
+	defer closeConns()
+	if err != nil {
 		return nil, err
 	}
 	if err := f.writeAndWait(ctx, 0, syncPod, time.Now().Add(setupTimeout)); err != nil {
@@ -145,88 +148,134 @@ func (f *fanout) prepare(ctx context.Context, conn grpc.ClientConnInterface) (st
 	return list.ResourceVersion, nil
 }
 
-// dialMany opens n connections to addr; the caller closes them, also on
-// error.
-func dialMany(ctx context.Context, addr string, n int) ([]*grpc.ClientConn, error) {
-	conns := make([]*grpc.ClientConn, 0, n)
-	for range n {
+// openGRPCWatches opens one grpc-go watch stream per watcher,
+// StreamsPerConn to a connection, each from rv, with a goroutine receiving
+// on it until ctx ends. The returned func closes the connections.
+func (f *fanout) openGRPCWatches(ctx context.Context, addr, rv string, recvs *sync.WaitGroup) (func(), error) {
+	conns := make([]*grpc.ClientConn, 0, f.conns())
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	for range f.conns() {
 		c, err := client.Dial(ctx, addr)
 		if err != nil {
-			return conns, err
+			return closeAll, err
 		}
 		// Connect now, so that stream setup does not include the TCP
 		// and HTTP/2 handshakes of every connection.
 		c.Connect()
 		conns = append(conns, c)
 	}
-	return conns, nil
-}
-
-func closeAll(conns []*grpc.ClientConn) {
-	for _, c := range conns {
-		c.Close()
-	}
-}
-
-// openWatches opens one watch per watcher, StreamsPerConn to a connection,
-// each from rv, with a goroutine receiving on it until ctx ends.
-func (f *fanout) openWatches(ctx context.Context, conns []*grpc.ClientConn, rv string, recvs *sync.WaitGroup) error {
-	return parallel(ctx, f.n, openWorkers, func(_ context.Context, w int) error {
+	return closeAll, parallel(ctx, f.n, openWorkers, func(_ context.Context, w int) error {
 		// The stream takes ctx, not parallel's context: that one ends as
 		// soon as the last stream is open.
-		//
-		// The watchers use the generated stub rather than sdk/go/client,
-		// whose Recv copies every object: the watchers share the gateway's
-		// cores, so every microsecond they spend per delivery is taken
-		// from the gateway being measured.
-		pods := shoalv1.NewPodServiceClient(conns[w/f.cfg.StreamsPerConn])
-		watch, err := pods.WatchPods(ctx, &shoalv1.WatchPodsRequest{Namespace: watchNS, ResourceVersion: rv})
+		watch, err := openFrameWatch(ctx, conns[w/f.cfg.StreamsPerConn], &shoalv1.WatchPodsRequest{Namespace: watchNS, ResourceVersion: rv})
 		if err != nil {
 			return fmt.Errorf("gatewaybench: opening watch %d: %w", w, err)
 		}
-		recvs.Go(func() { f.receive(ctx, w, watch) })
+		recvs.Go(func() {
+			var frame watchFrame
+			for {
+				err := watch.RecvMsg(&frame)
+				now := time.Now().UnixNano()
+				if err == nil {
+					err = f.record(w, frame.buf, now)
+				}
+				if err != nil {
+					f.failed(ctx, 1, err)
+					return
+				}
+			}
+		})
 		return nil
 	})
 }
 
-// receive records, for every pod watcher w sees added, how long after its
-// write it arrived, until the stream ends (with ctx).
-func (f *fanout) receive(ctx context.Context, w int, watch grpc.ServerStreamingClient[shoalv1.WatchPodsResponse]) {
-	for {
-		ev, err := watch.Recv()
-		now := time.Now().UnixNano()
-		if err != nil {
-			if ctx.Err() == nil {
-				f.mu.Lock()
-				f.watchErrs++
-				f.firstErr = cmpOr(f.firstErr, err)
-				f.mu.Unlock()
-			}
-			return
+// openH2Watches opens the watch streams on h2 connections, StreamsPerConn
+// to each, with a goroutine per connection reading every stream of it
+// until ctx ends. The returned func closes the connections.
+func (f *fanout) openH2Watches(ctx context.Context, addr, rv string, recvs *sync.WaitGroup) (func(), error) {
+	var (
+		mu    sync.Mutex
+		conns []*h2Conn
+	)
+	closeAll := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.close()
 		}
-		if ev.GetType() != shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED {
-			continue
-		}
-		e, written, ok := f.parseEvent(ev.GetPod())
-		if !ok {
-			continue
-		}
-		f.delays[e][w] = now - written
-		f.got[e].Add(1)
 	}
+	req := &shoalv1.WatchPodsRequest{Namespace: watchNS, ResourceVersion: rv}
+	return closeAll, parallel(ctx, f.conns(), openWorkers, func(_ context.Context, i int) error {
+		first := i * f.cfg.StreamsPerConn
+		streams := min(f.cfg.StreamsPerConn, f.n-first)
+		c, err := dialH2(ctx, addr, first, streams)
+		if err != nil {
+			return fmt.Errorf("gatewaybench: connection %d: %w", i, err)
+		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		recvs.Go(func() {
+			if err := c.read(f.record); err != nil {
+				f.failed(ctx, streams, err)
+			}
+		})
+		context.AfterFunc(ctx, func() { c.close() })
+		for s := range streams {
+			if err := c.open(s, addr, req); err != nil {
+				return fmt.Errorf("gatewaybench: opening watch %d: %w", first+s, err)
+			}
+		}
+		return nil
+	})
 }
 
-// parseEvent maps a benchmark pod to its event index and write time.
-func (f *fanout) parseEvent(pod *shoalv1.Pod) (e int, written int64, ok bool) {
-	m := pod.GetMetadata()
-	written, err := strconv.ParseInt(m.GetAnnotations()[writtenAtAnnotation], 10, 64)
+func (f *fanout) conns() int { return (f.n + f.cfg.StreamsPerConn - 1) / f.cfg.StreamsPerConn }
+
+// record notes watcher w's receipt, at now, of the event msg (its wire
+// form), when it is one of the benchmark's.
+func (f *fanout) record(w int, msg []byte, now int64) error {
+	ev, err := parseFrame(msg, writtenAtAnnotation)
+	if err != nil || ev.Type != shoalv1.WatchEventType_WATCH_EVENT_TYPE_ADDED {
+		return err
+	}
+	e, written, ok := f.parseEvent(ev)
+	if !ok {
+		return nil
+	}
+	f.delays[e][w] = now - written
+	f.got[e].Add(1)
+	return nil
+}
+
+// failed counts n streams that failed before the run ended.
+func (f *fanout) failed(ctx context.Context, n int, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.watchErrs += n
+	f.firstErr = cmpOr(f.firstErr, err)
+}
+
+// parseEvent maps a benchmark pod's event to its index and write time.
+func (f *fanout) parseEvent(ev podEvent) (e int, written int64, ok bool) {
+	if !ev.HasAnnotation {
+		return 0, 0, false
+	}
+	written, err := strconv.ParseInt(ev.Annotation, 10, 64)
 	if err != nil {
 		return 0, 0, false
 	}
-	if m.GetName() == syncPod {
+	if ev.Name == syncPod {
 		return 0, written, true
 	}
-	e, err = strconv.Atoi(strings.TrimPrefix(m.GetName(), eventPrefix))
+	e, err = strconv.Atoi(strings.TrimPrefix(ev.Name, eventPrefix))
 	if err != nil || e < 1 || e > f.cfg.Events {
 		return 0, 0, false
 	}

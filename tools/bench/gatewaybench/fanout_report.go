@@ -14,7 +14,7 @@ import (
 func fanoutTables(cfg FanoutConfig, runs []*fanoutResult) []*report.Table {
 	delays := &report.Table{
 		Title: "Watch fan-out: write-to-delivery delay",
-		Columns: []string{"watchers", "connections", "events", "CreatePod p50", "max", "all watchers have it p50", "p99", "max",
+		Columns: []string{"watchers", "client", "connections", "events", "CreatePod p50", "max", "all watchers have it p50", "p99", "max",
 			"per delivery p50", "p99", "missing", "stream errors"},
 	}
 	resources := &report.Table{
@@ -24,7 +24,7 @@ func fanoutTables(cfg FanoutConfig, runs []*fanoutResult) []*report.Table {
 	}
 	var verdicts []string
 	for _, r := range runs {
-		delays.AddRow(strconv.Itoa(r.Watchers), strconv.Itoa(r.Conns), strconv.Itoa(r.Events),
+		delays.AddRow(strconv.Itoa(r.Watchers), r.Client, strconv.Itoa(r.Conns), strconv.Itoa(r.Events),
 			report.Millis(r.Create.P50), report.Millis(r.Create.Max),
 			report.Millis(r.EventAll.P50), report.Millis(r.EventAll.P99), report.Millis(r.EventAll.Max),
 			report.Millis(r.Delivery.P50), report.Millis(r.Delivery.P99),
@@ -45,7 +45,9 @@ func fanoutTables(cfg FanoutConfig, runs []*fanoutResult) []*report.Table {
 			"%d pods are then created %s apart, each stamped with its write time. Delays run from the write (before CreatePod) "+
 			"to the watcher's Recv, so they include the create itself.", runEvents(runs), cfg.Interval),
 		"\"all watchers have it\" is, per event, the delay until the last watcher received it; \"per delivery\" is over every (watcher, event) pair.",
-		"The watchers run in the benchmark process (generated gRPC stubs, no copy per event) on the same cores as the gateway, so their CPU competes with it.",
+		"The watchers run in the benchmark process on the same cores as the gateway, so their CPU competes with it. " +
+			"Client h2: one goroutine per HTTP/2 connection reads the frames of all its streams and splits out the gRPC messages (the gateway serves the same streams, frames and flow control as to grpc-go); " +
+			"client grpc: a grpc-go stream and goroutine per watcher. Either way a watcher reads only the event's type, pod name and write stamp, in place.",
 	}, verdicts...)
 	resources.Notes = []string{
 		"RSS is VmRSS of the gateway process (which embeds etcd) before any watcher, and the highest value seen with every watcher open.",
