@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -34,7 +35,7 @@ func protocolKey(port int32, proto shoalv1.Protocol) string {
 	if proto == shoalv1.Protocol_PROTOCOL_UNSPECIFIED {
 		proto = shoalv1.Protocol_PROTOCOL_TCP
 	}
-	return fmt.Sprintf("%d/%s", port, proto)
+	return strconv.Itoa(int(port)) + "/" + proto.String()
 }
 
 func validateContainers(containers []*shoalv1.Container, volumes map[string]bool, p *field.Path) field.ErrorList {
@@ -70,7 +71,7 @@ func validateContainerPorts(ports []*shoalv1.ContainerPort, seen *portSet, p *fi
 	for i, port := range ports {
 		pp := p.Index(i)
 		if name := port.GetName(); name != "" {
-			if msgs := validation.IsValidPortName(name); len(msgs) > 0 {
+			if msgs := isPortName(name); len(msgs) > 0 {
 				errs = append(errs, field.Invalid(pp.Child("name"), name, strings.Join(msgs, "; ")))
 			} else if seen.names[name] {
 				errs = append(errs, field.Duplicate(pp.Child("name"), name))
@@ -227,7 +228,7 @@ func validatePortNumOrName(port *shoalv1.IntOrString, p *field.Path) field.Error
 			return field.ErrorList{field.Invalid(p, v.IntValue, portRange)}
 		}
 	case *shoalv1.IntOrString_StrValue:
-		if msgs := validation.IsValidPortName(v.StrValue); len(msgs) > 0 {
+		if msgs := isPortName(v.StrValue); len(msgs) > 0 {
 			return field.ErrorList{field.Invalid(p, v.StrValue, strings.Join(msgs, "; "))}
 		}
 	default:

@@ -21,6 +21,7 @@ var (
 	isSubdomain = withFastPath(dns1123SubdomainOK, content.IsDNS1123Subdomain)
 	isLabel     = withFastPath(dns1123LabelOK, content.IsDNS1123Label)
 	isDNS1035   = withFastPath(dns1035LabelOK, validation.IsDNS1035Label)
+	isPortName  = withFastPath(portNameOK, validation.IsValidPortName)
 )
 
 // objectNameFunc is the rule for metadata.name of a kind: namespaces are

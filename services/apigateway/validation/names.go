@@ -56,3 +56,19 @@ func dns1123SubdomainOK(s string) bool {
 	}
 	return true
 }
+
+// portNameOK: at most 15 characters of labelChars, at least one a letter,
+// no two hyphens in a row (an IANA service name).
+func portNameOK(s string) bool {
+	if len(s) > 15 || !labelChars(s) {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '-' && s[i+1] == '-' { // labelChars: s does not end with '-'
+			return false
+		}
+		letter = letter || isLower(s[i])
+	}
+	return letter
+}

@@ -21,9 +21,11 @@ func TestFastPathsAgreeWithApimachinery(t *testing.T) {
 		{"DNS-1123 label", dns1123LabelOK, content.IsDNS1123Label},
 		{"DNS-1035 label", dns1035LabelOK, validation.IsDNS1035Label},
 		{"DNS-1123 subdomain", dns1123SubdomainOK, content.IsDNS1123Subdomain},
+		{"port name", portNameOK, validation.IsValidPortName},
 	}
 	cases := []string{"", "a", "0", "-", "a-", "-a", "a-b", "a--b", "A", "a.b", "a..b", ".a", "a.", "a.-b", "a-.b", "1a", "a_b", "é",
-		strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a.", 126) + "a", strings.Repeat("a", 253), strings.Repeat("a", 254)}
+		strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a.", 126) + "a", strings.Repeat("a", 253), strings.Repeat("a", 254),
+		"http", "grpc-web", "123", "1-2", "a--b-c", strings.Repeat("a", 15), strings.Repeat("a", 16), "a0-0-0"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	const alphabet = "ab09-.A_"
 	for range 20000 {
