@@ -52,7 +52,8 @@ type Config struct {
 	// ProfileDir, when set, receives profiles of the change phase:
 	// bare.cpu.pprof, bare.allocs.pprof, xds.cpu.pprof and xds.allocs.pprof
 	// from the servers (their /debug/pprof/), and clients.cpu.pprof from
-	// this process (clients of both, backends, gateway).
+	// this process (clients of both, backends, gateway), in which each
+	// client's goroutines carry the label xdsbench.side=bare or xds.
 	ProfileDir string
 }
 
