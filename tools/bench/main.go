@@ -248,6 +248,7 @@ func xdsFlags(fs *flag.FlagSet) func(context.Context, io.Writer) (result, error)
 	fs.StringVar(&cfg.XDSBin, "xds-bin", cfg.XDSBin, "xds binary (empty: go build it)")
 	fs.StringVar(&cfg.BareBin, "bare-bin", cfg.BareBin, "bare go-control-plane server binary, tools/bench/xdsbench/barexds (empty: go build it)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of each wait (clients ready, one change converging)")
+	fs.StringVar(&cfg.ProfileDir, "profile", cfg.ProfileDir, "directory for CPU and allocation profiles of both servers and a CPU profile of this process over the change phase (clients labelled xdsbench.side=bare|xds)")
 	return func(ctx context.Context, progress io.Writer) (result, error) {
 		res, err := xdsbench.Run(ctx, cfg, progress)
 		if err != nil {

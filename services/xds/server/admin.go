@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/shoalmesh/shoal/observability"
 	"net/http"
 	"slices"
@@ -23,9 +22,7 @@ func (s *Server) adminHandler() http.Handler {
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /debug/config", s.serveConfigDump)
-	mux.HandleFunc("GET /debug/acks", func(w http.ResponseWriter, r *http.Request) {
-		ServeAcks(w, r, s.streams.eachAck)
-	})
+	mux.Handle("GET /debug/acks", s.streams.acks)
 	if s.cfg.Pprof {
 		observability.HandlePprof(mux)
 	}
@@ -118,42 +115,4 @@ func (s *Server) serveConfigDump(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(d)
-}
-
-// AckFilter selects ACKs: of one type ("EDS"; empty for every type),
-// received at or after After (unix nanoseconds).
-type AckFilter struct {
-	Type  string
-	After int64
-}
-
-// Match reports whether a passes the filter.
-func (f AckFilter) Match(a Ack) bool {
-	return (f.Type == "" || a.Type == f.Type) && a.At.UnixNano() >= f.After
-}
-
-// ServeAcks answers /debug/acks: every stream's last ACK per type,
-// filtered by ?type=EDS and ?after=<unix nanos>; with ?count=1 only their
-// number. each calls yield for every ACK that matches the filter. The
-// benchmark polls it to see when every stream has ACKed a change, so it
-// copies nothing it does not return.
-func ServeAcks(w http.ResponseWriter, r *http.Request, each func(f AckFilter, yield func(Ack))) {
-	q := r.URL.Query()
-	f := AckFilter{Type: q.Get("type")}
-	if a := q.Get("after"); a != "" {
-		if _, err := fmt.Sscan(a, &f.After); err != nil {
-			http.Error(w, "after: want unix nanoseconds", http.StatusBadRequest)
-			return
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if q.Get("count") != "" {
-		n := 0
-		each(f, func(Ack) { n++ })
-		_ = json.NewEncoder(w).Encode(map[string]int{"count": n})
-		return
-	}
-	out := []Ack{}
-	each(f, func(a Ack) { out = append(out, a) })
-	_ = json.NewEncoder(w).Encode(out)
 }

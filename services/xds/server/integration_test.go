@@ -513,6 +513,14 @@ func TestSotWADSResendsOnlyTheChangedAssignment(t *testing.T) {
 	if later := getAcks(fmt.Sprintf("type=LDS&after=%d", time.Now().Add(time.Hour).UnixNano())); len(later) != 0 {
 		t.Errorf("acks after an hour from now: %+v", later)
 	}
+	// /debug/config shows the same last ACKs under the node's stream.
+	d, err := e.xds.Dump("sotw-tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Streams) != 1 || len(d.Streams[0].Acked) != 3 || d.Streams[0].Acked["EDS"].Version != last.GetVersionInfo() {
+		t.Errorf("dumped streams %+v: want one, with LDS, CDS and EDS of version %s acked", d.Streams, last.GetVersionInfo())
+	}
 }
 
 // TestSidecarSotWADS: an Envoy sidecar's SotW ADS stream (ordered) gets its

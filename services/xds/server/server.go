@@ -87,7 +87,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (s
 		ctx: runCtx, cancel: cancel, serveErr: make(chan error, 2),
 	}
 	s.caches = newCaches(s.log)
-	s.streams = &streams{s: s, m: map[int64]*stream{}}
+	s.streams = &streams{s: s, m: map[int64]*stream{}, acks: NewAckLog()}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -192,7 +192,7 @@ func (s *Server) Err() <-chan error { return s.serveErr }
 // Acks is every open stream's last ACK per type (what /debug/acks serves).
 func (s *Server) Acks() []Ack {
 	var out []Ack
-	s.streams.eachAck(AckFilter{}, func(a Ack) { out = append(out, a) })
+	s.streams.acks.Each(AckFilter{}, func(a Ack) { out = append(out, a) })
 	return out
 }
 

@@ -22,8 +22,6 @@ type stream struct {
 	opened time.Time
 	// subscribed names per type URL (empty: wildcard).
 	subscribed map[string][]string
-	// acked is the last ACK of each type, by its short name (EDS).
-	acked map[string]Ack
 	// deltaNonces maps a delta response nonce to its system version.
 	deltaNonces map[string]string
 	// sent is the nonce and send time of the last response per type URL.
@@ -54,6 +52,10 @@ type streams struct {
 	s  *Server
 	mu sync.Mutex
 	m  map[int64]*stream
+	// acks is every open stream's last ACK per type; written under mu,
+	// so that a closed stream's ACKs are never recorded after it is
+	// forgotten.
+	acks *AckLog
 }
 
 var _ serverv3.Callbacks = (*streams)(nil)
@@ -66,7 +68,7 @@ func (c *streams) open(id int64, mode string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[id] = &stream{id: id, mode: mode, opened: time.Now(), subscribed: map[string][]string{}, acked: map[string]Ack{}, deltaNonces: map[string]string{}, sent: map[string]sentResponse{}}
+	c.m[id] = &stream{id: id, mode: mode, opened: time.Now(), subscribed: map[string][]string{}, deltaNonces: map[string]string{}, sent: map[string]sentResponse{}}
 	return nil
 }
 
@@ -74,6 +76,7 @@ func (c *streams) closed(id int64) {
 	c.mu.Lock()
 	st := c.m[id]
 	delete(c.m, id)
+	c.acks.Forget(id)
 	c.mu.Unlock()
 	if st != nil && st.node != "" {
 		c.s.metrics.streams.WithLabelValues(st.mode, st.client).Dec()
@@ -128,7 +131,7 @@ func (c *streams) request(id int64, node *core.Node, typeURL, version, nonce str
 		if sr := st.sent[typeURL]; sr.nonce == nonce {
 			a.Sent = sr.at
 		}
-		st.acked[a.Type] = a
+		c.acks.Record(a)
 	}
 	c.mu.Unlock()
 
@@ -224,26 +227,6 @@ func (c *streams) OnFetchRequest(context.Context, *discovery.DiscoveryRequest) e
 // OnFetchResponse implements rest.Callbacks.
 func (c *streams) OnFetchResponse(*discovery.DiscoveryRequest, *discovery.DiscoveryResponse) {}
 
-// eachAck calls yield, under the lock, with every stream's last ACK of
-// each type that f selects.
-func (c *streams) eachAck(f AckFilter, yield func(Ack)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, st := range c.m {
-		if f.Type != "" {
-			if a, ok := st.acked[f.Type]; ok && f.Match(a) {
-				yield(a)
-			}
-			continue
-		}
-		for _, a := range st.acked {
-			if f.Match(a) {
-				yield(a)
-			}
-		}
-	}
-}
-
 // StreamInfo describes an open stream (for /debug/config).
 type StreamInfo struct {
 	ID         int64               `json:"id"`
@@ -262,12 +245,9 @@ func (c *streams) ofNode(node string) []StreamInfo {
 		if st.node != node {
 			continue
 		}
-		si := StreamInfo{ID: st.id, Mode: st.mode, Client: st.client, Opened: st.opened, Subscribed: map[string][]string{}, Acked: map[string]Ack{}}
+		si := StreamInfo{ID: st.id, Mode: st.mode, Client: st.client, Opened: st.opened, Subscribed: map[string][]string{}, Acked: c.acks.Of(st.id)}
 		for t, n := range st.subscribed {
 			si.Subscribed[shortType(t)] = append([]string(nil), n...)
-		}
-		for t, a := range st.acked {
-			si.Acked[t] = a
 		}
 		out = append(out, si)
 	}

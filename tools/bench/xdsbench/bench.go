@@ -52,7 +52,8 @@ type Config struct {
 	// ProfileDir, when set, receives profiles of the change phase:
 	// bare.cpu.pprof, bare.allocs.pprof, xds.cpu.pprof and xds.allocs.pprof
 	// from the servers (their /debug/pprof/), and clients.cpu.pprof from
-	// this process (clients of both, backends, gateway).
+	// this process (clients of both, backends, gateway), in which each
+	// client's goroutines carry the label xdsbench.side=bare or xds.
 	ProfileDir string
 }
 
@@ -286,10 +287,15 @@ func (sd *side) connect(ctx context.Context, cfg Config, logf func(string, ...an
 	errs := make(chan error, cfg.Streams)
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
+	// Every goroutine a client starts (its xDS client, balancers,
+	// transports) inherits this label, so the benchmark's CPU profile
+	// splits the clients' work by server: go tool pprof -tagfocus
+	// xdsbench.side=xds.
+	labels := pprof.Labels("xdsbench.side", sd.short)
 	for i := range sd.conns {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
+		go pprof.Do(ctx, labels, func(ctx context.Context) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			id := bootstrap.NodeID(bootstrap.Proxyless, "10.0.0.1", fmt.Sprintf("bench-%s-%d", sd.short, i), "default", "")
@@ -314,7 +320,7 @@ func (sd *side) connect(ctx context.Context, cfg Config, logf func(string, ...an
 			if _, err := greeter.Call(cctx, c, "", ""); err != nil {
 				errs <- fmt.Errorf("client %d: %w", i, err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -367,6 +373,7 @@ func (sd *side) flip(ctx context.Context, cfg Config, logf func(string, ...any),
 	if err != nil {
 		return err
 	}
+	nAck, nPush := len(sr.Ack), len(sr.Push)
 	for _, ak := range acks {
 		sr.Ack = append(sr.Ack, ak.At.Sub(t0))
 		if !ak.Sent.IsZero() {
@@ -380,8 +387,10 @@ func (sd *side) flip(ctx context.Context, cfg Config, logf func(string, ...any),
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	nClient := len(sr.Client)
 	sr.Client = append(sr.Client, next.connsSince(t0)[:cfg.Streams]...)
-	logf("%s: change %d converged (acks p99 %v)", sr.Name, i+1, pct(sr.Ack, 99))
+	logf("%s: change %d converged: push max %v, ack p99 %v, client p99 %v", sr.Name, i+1,
+		pct(sr.Push[nPush:], 100), pct(sr.Ack[nAck:], 99), pct(sr.Client[nClient:], 99))
 	return nil
 }
 
@@ -393,7 +402,7 @@ func (sd *side) finish(cfg Config, logf func(string, ...any)) {
 	n := time.Duration(cfg.Changes)
 	cpu1, _ := procstat.CPU(sd.pid)
 	// Includes the server's share of the pauses (its own and the other
-	// server's changes, when it idles) and of the /debug/acks polls: an
+	// server's changes, when it idles) and of the /debug/acks requests: an
 	// upper bound on the cost of one change.
 	sd.sr.CPUPerChange = (cpu1 - sd.cpu0) / n
 	if r1, w1, err := processSyscalls(sd.pid); err == nil {
@@ -441,10 +450,22 @@ func profile(ctx context.Context, dir string, sides []*side, d time.Duration) (s
 	}, nil
 }
 
+// waitCount waits until want streams have ACKed EDS at or after after
+// (unix nanoseconds). It asks the server to answer once they have
+// (?wait=), one request per change instead of a poll every 25 ms that
+// cost each server about a tenth of its CPU per change; the ACK times
+// come from the server either way. A server that does not wait (an older
+// binary) answers at once and is polled.
 func waitCount(ctx context.Context, admin string, after int64, want int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(fmt.Sprintf("http://%s/debug/acks?type=EDS&count=1&after=%d", admin, after))
+		left := time.Until(deadline)
+		url := fmt.Sprintf("http://%s/debug/acks?type=EDS&count=1&after=%d&wait=%d&timeout=%s", admin, after, want, max(left, 0))
+		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			var c struct{ Count int }
 			err = json.NewDecoder(resp.Body).Decode(&c)

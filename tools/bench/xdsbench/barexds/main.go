@@ -40,8 +40,10 @@ func (oneKey) ID(*core.Node) string { return "all" }
 type acks struct {
 	mu    sync.Mutex
 	nodes map[int64]string
-	last  map[int64]server.Ack
 	sent  map[int64]sent // last EDS response per stream
+	// log is every stream's last EDS ACK, kept as the xds service keeps
+	// its own (written under mu), and served the same way.
+	log *server.AckLog
 }
 
 type sent struct {
@@ -93,12 +95,12 @@ func main() {
 		os.Exit(1)
 	}
 
-	a := &acks{nodes: map[int64]string{}, last: map[int64]server.Ack{}, sent: map[int64]sent{}}
+	a := &acks{nodes: map[int64]string{}, sent: map[int64]sent{}, log: server.NewAckLog()}
 	cb := serverv3.CallbackFuncs{
 		StreamClosedFunc: func(id int64, _ *core.Node) {
 			a.mu.Lock()
 			delete(a.nodes, id)
-			delete(a.last, id)
+			a.log.Forget(id)
 			delete(a.sent, id)
 			a.mu.Unlock()
 		},
@@ -113,7 +115,7 @@ func main() {
 				if s := a.sent[id]; s.nonce == r.GetResponseNonce() {
 					ak.Sent = s.at
 				}
-				a.last[id] = ak
+				a.log.Record(ak)
 			}
 			return nil
 		},
@@ -150,17 +152,7 @@ func main() {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 		}
 	})
-	mux.HandleFunc("GET /debug/acks", func(w http.ResponseWriter, r *http.Request) {
-		server.ServeAcks(w, r, func(f server.AckFilter, yield func(server.Ack)) {
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			for _, x := range a.last {
-				if f.Match(x) {
-					yield(x)
-				}
-			}
-		})
-	})
+	mux.Handle("GET /debug/acks", a.log)
 	observability.HandlePprof(mux)
 	go http.Serve(alis, mux)
 	go gs.Serve(lis)
