@@ -233,13 +233,22 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if st.pause != nil {
-		if err := m.startPause(ctx, st); err != nil {
-			errs = append(errs, err)
-		}
-		// Unchanged unless the pause container failed (nothing written).
-		if _, err := m.writeStatus(ctx, pod, st); err != nil {
-			errs = append(errs, err)
+	if p := st.pause; p != nil {
+		if !p.queued {
+			// The pause task is made by the pod's next sync, behind the
+			// pods already queued: when many pods start at once, their
+			// containers come first and the pause tasks, which nothing
+			// waits for, after (a runc create each, on a node's CPUs).
+			p.queued = true
+			m.q.Add(key)
+		} else {
+			if err := m.startPause(ctx, st); err != nil {
+				errs = append(errs, err)
+			}
+			// Unchanged unless the pause container failed (nothing written).
+			if _, err := m.writeStatus(ctx, pod, st); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if d := m.nextWake(st); d > 0 {

@@ -51,6 +51,8 @@ func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSt
 // containers' tasks exist.
 type pauseStart struct {
 	span trace.Span
+	// queued: the pod's key was queued for the sync that makes the task.
+	queued bool
 	// done is closed when c and err are set.
 	done chan struct{}
 	c    client.Container
@@ -156,14 +158,14 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 // adoptedPause is the pause container c, found without a task by Adopt,
 // whose task startPause is to make.
 func adoptedPause(c client.Container) *pauseStart {
-	p := &pauseStart{span: trace.SpanFromContext(context.Background()), done: make(chan struct{}), c: c}
+	p := &pauseStart{span: trace.SpanFromContext(context.Background()), done: make(chan struct{}), c: c, queued: true}
 	close(p.done)
 	return p
 }
 
 // startPause creates and starts the task of the pause container begun by
-// startSandbox (waiting for its record), with ctx rather than the sync's
-// lease, which may be gone. Should it fail, the pod is up without a
+// startSandbox (waiting for its record), on the pod's sync after the one
+// that started it, with ctx rather than that sync's lease, which is gone. Should it fail, the pod is up without a
 // sandbox: the next sync (the error requeues the pod) handles it as a
 // sandbox that died (sandboxChanged).
 func (m *Manager) startPause(ctx context.Context, st *podState) error {
@@ -272,6 +274,13 @@ func (m *Manager) teardown(ctx context.Context, st *podState, grace time.Duratio
 	}
 	if sandbox != nil {
 		m.rt.Stop(ctx, sandbox, 0)
+	}
+	if p := st.pause; p != nil {
+		// A pause container whose task was still to make: its record goes
+		// with the sandbox's.
+		st.pause = nil
+		<-p.done
+		endSpan(p.span, errors.New("pods: pod torn down before its sandbox started"))
 	}
 	m.removeContainerID(ctx, sandboxID(st.uid))
 	if err := m.net.Teardown(ctx, st.uid, netnsPath); err != nil {

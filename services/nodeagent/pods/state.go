@@ -35,8 +35,9 @@ type podState struct {
 
 	mu sync.Mutex
 	// up: the sandbox's namespaces and network exist. The pause
-	// container's task (sandbox) comes after the first containers', within
-	// the same sync; a pod that is up without a live sandbox has lost it.
+	// container's task (sandbox) comes after the first containers', on the
+	// next sync; a pod that is up without a live sandbox and without one
+	// pending (pause) has lost it.
 	up         bool
 	sandbox    *runtime.Task
 	netnsPath  string
@@ -56,7 +57,7 @@ type podState struct {
 	// Owned by the sync (one at a time per pod), not guarded by mu:
 	// prepared holds container starts prepared while the sandbox comes
 	// up; pause is the pause container made while the containers are
-	// created, whose task startPause creates once they run.
+	// created, whose task startPause creates on the pod's next sync.
 	prepared map[string]*prepared
 	pause    *pauseStart
 }
