@@ -16,11 +16,14 @@ import (
 
 // Adopt rebuilds the state of pods started by an earlier agent process from
 // containerd's labels and re-attaches to their tasks, so that they keep
-// running. A pod whose sandbox container or task is gone is torn down
-// (sync recreates it if the pod still exists); one whose pause process
-// has exited is adopted as it is, and its first sync recreates the
-// sandbox (see sandboxChanged). Probes and exit watchers start at the
-// pod's first sync, when its spec is known.
+// running. A pod whose sandbox container is gone, or whose pause task is
+// gone without pinned namespaces, is torn down (sync recreates it if the
+// pod still exists); one whose pause task was never made (the agent
+// stopped after its containers started) is adopted with that task pending,
+// which its first sync makes; one whose pause process has exited is
+// adopted as it is, and its first sync recreates the sandbox (see
+// sandboxChanged). Probes and exit watchers start at the pod's first sync,
+// when its spec is known.
 func (m *Manager) Adopt(ctx context.Context) error {
 	all, err := m.rt.Containers(ctx, runtime.LabelFilter(LabelPodUID, ""))
 	if err != nil {
