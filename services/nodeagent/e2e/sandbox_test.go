@@ -16,21 +16,48 @@ import (
 // containerd client of its own (the agent may be stopped).
 func (e *env) sandboxPid(uid string) uint32 {
 	e.t.Helper()
+	pid, err := e.sandboxTask(uid, func(ctx context.Context, t containerdclient.Task) (uint32, error) { return t.Pid(), nil })
+	if err != nil {
+		e.t.Fatalf("sandbox task of %s: %v", uid, err)
+	}
+	return pid
+}
+
+// sandboxPidOrZero is sandboxPid, 0 while the pod has no pause task.
+func (e *env) sandboxPidOrZero(uid string) uint32 {
+	pid, _ := e.sandboxTask(uid, func(ctx context.Context, t containerdclient.Task) (uint32, error) { return t.Pid(), nil })
+	return pid
+}
+
+// deleteSandboxTask kills and deletes the pod's pause task, leaving its
+// container: as an agent stopped before making the task leaves it.
+func (e *env) deleteSandboxTask(uid string) {
+	e.t.Helper()
+	_, err := e.sandboxTask(uid, func(ctx context.Context, t containerdclient.Task) (uint32, error) {
+		_, err := t.Delete(ctx, containerdclient.WithProcessKill)
+		return 0, err
+	})
+	if err != nil {
+		e.t.Fatalf("deleting the sandbox task of %s: %v", uid, err)
+	}
+}
+
+func (e *env) sandboxTask(uid string, do func(context.Context, containerdclient.Task) (uint32, error)) (uint32, error) {
 	c, err := containerdclient.New(containerd.Address)
 	if err != nil {
-		e.t.Fatal(err)
+		return 0, err
 	}
 	defer c.Close()
 	ctx := namespaces.WithNamespace(context.Background(), e.cfg.ContainerdNamespace)
 	ctr, err := c.LoadContainer(ctx, uid+"-sandbox")
 	if err != nil {
-		e.t.Fatalf("sandbox of %s: %v", uid, err)
+		return 0, err
 	}
 	task, err := ctr.Task(ctx, nil)
 	if err != nil {
-		e.t.Fatalf("sandbox task of %s: %v", uid, err)
+		return 0, err
 	}
-	return task.Pid()
+	return do(ctx, task)
 }
 
 // A pause process killed from outside while the agent runs: the agent

@@ -10,16 +10,20 @@ import (
 	"github.com/containerd/containerd/v2/client"
 
 	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
+	"github.com/shoalmesh/shoal/services/nodeagent/podns"
 	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
 )
 
 // Adopt rebuilds the state of pods started by an earlier agent process from
 // containerd's labels and re-attaches to their tasks, so that they keep
-// running. A pod whose sandbox container or task is gone is torn down
-// (sync recreates it if the pod still exists); one whose pause process
-// has exited is adopted as it is, and its first sync recreates the
-// sandbox (see sandboxChanged). Probes and exit watchers start at the
-// pod's first sync, when its spec is known.
+// running. A pod whose sandbox container is gone, or whose pause task is
+// gone without pinned namespaces, is torn down (sync recreates it if the
+// pod still exists); one whose pause task was never made (the agent
+// stopped after its containers started) is adopted with that task pending,
+// which its first sync makes; one whose pause process has exited is
+// adopted as it is, and its first sync recreates the sandbox (see
+// sandboxChanged). Probes and exit watchers start at the pod's first sync,
+// when its spec is known.
 func (m *Manager) Adopt(ctx context.Context) error {
 	all, err := m.rt.Containers(ctx, runtime.LabelFilter(LabelPodUID, ""))
 	if err != nil {
@@ -50,16 +54,36 @@ func (m *Manager) Adopt(ctx context.Context) error {
 		if ok {
 			l := labels[sandbox.ID()]
 			t, err := m.rt.Attach(ctx, sandbox, nil, nil)
-			if err != nil || l[labelIP] == "" {
+			pending := errors.Is(err, runtime.ErrNoTask) && podns.Pinned(m.nsDir(uid))
+			switch {
+			case l[labelIP] == "":
 				ok = false
-			} else {
+			case pending:
+				// The agent stopped between the pod's start (its
+				// containers run in its pinned namespaces, its status may
+				// say Ready) and the pause container's task: the first
+				// sync makes that task, as the start would have.
+				st.up, st.netnsPath, st.ip, st.ns = true, l[labelNetNS], l[labelIP], podns.PathsIn(m.nsDir(uid))
+				st.startTime = created(l)
+				st.pause = adoptedPause(sandbox)
+			case err != nil:
+				ok = false
+			default:
+				if m.rt.Created(ctx, t) {
+					// Stopped between the pause task's create and start.
+					// Should the start fail, the task is gone and the
+					// first sync recreates the sandbox.
+					_ = m.rt.StartTask(ctx, t)
+				}
 				// A pause task that died while the agent was down is
 				// adopted dead: the pod's first sync handles it as a
 				// sandbox change (containers stopped and restarted with
 				// their restart counts up, logs kept), as when it dies
 				// under a running agent.
-				st.sandbox, st.netnsPath, st.ip = t, l[labelNetNS], l[labelIP]
+				st.up, st.sandbox, st.netnsPath, st.ip = true, t, l[labelNetNS], l[labelIP]
 				st.startTime = created(l)
+				st.ns, err = m.adoptNamespaces(st, t)
+				ok = err == nil
 			}
 		}
 		if !ok {
@@ -76,10 +100,30 @@ func (m *Manager) Adopt(ctx context.Context) error {
 			return err
 		}
 		m.setState(st.key, st)
-		m.watchSandbox(st, st.sandbox)
+		if st.sandbox != nil {
+			m.watchSandbox(st, st.sandbox)
+		}
 		m.log.Info("adopted pod", "pod", st.key, "uid", uid, "containers", len(st.containers))
 	}
 	return nil
+}
+
+// adoptNamespaces finds the pod's pinned IPC and UTS namespaces. A pod
+// started by an agent that did not pin them has them in its pause process
+// only: they are pinned from it, so that its containers' next starts join
+// them by path as well. A dead pause process leaves nothing to pin: the
+// first sync makes a new sandbox (the paths stay empty until then).
+func (m *Manager) adoptNamespaces(st *podState, pause *runtime.Task) (podns.Paths, error) {
+	dir := m.nsDir(st.uid)
+	if podns.Pinned(dir) {
+		return podns.PathsIn(dir), nil
+	}
+	select {
+	case <-pause.Exited:
+		return podns.Paths{}, nil
+	default:
+	}
+	return podns.PinFrom(dir, pause.Pid())
 }
 
 func (m *Manager) adoptContainers(ctx context.Context, st *podState, cs []client.Container, labels map[string]map[string]string) error {
@@ -110,6 +154,9 @@ func (m *Manager) adoptContainers(ctx context.Context, st *podState, cs []client
 			cst.image = info.Image
 		}
 		t, err := m.rt.Attach(ctx, c, w.Stream("stdout"), w.Stream("stderr"))
+		if err == nil && m.rt.Created(ctx, t) {
+			err = runtime.ErrNoTask // its start never came: as if it had no task
+		}
 		switch {
 		case errors.Is(err, runtime.ErrNoTask):
 			// Created but never started: start it again.

@@ -222,11 +222,15 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	}
 	st.mu.Lock()
 	cs.pullBackoff = m.cfg.BackoffBase
-	paths, netnsPath, ip, sandbox := st.volumes, st.netnsPath, st.ip, st.sandbox
+	paths, netnsPath, ip, ns := st.volumes, st.netnsPath, st.ip, st.ns
 	st.mu.Unlock()
 	abandon := func() {
 		m.rt.Discard(ctx, prep)
 		w.Close()
+	}
+	if ns.IPC == "" {
+		abandon()
+		return fmt.Errorf("pods: %s has no sandbox namespaces", st.key)
 	}
 	if paths == nil {
 		// Adopted pod: volumes exist; recompute their paths (idempotent).
@@ -249,7 +253,7 @@ func (m *Manager) startContainer(ctx context.Context, pod *shoalv1.Pod, st *podS
 	labels[labelContainer] = c.GetName()
 	labels[labelAttempt] = strconv.Itoa(attempt)
 	ctr, err := m.rt.Commit(ctx, prep, labels,
-		runtime.WithSandboxNamespaces(netnsPath, sandbox.Pid()),
+		runtime.WithSandboxNamespaces(netnsPath, ns.IPC, ns.UTS),
 		oci.WithEnv(append(meshEnv, envOf(pod, c, ip, m.cfg.NodeIP)...)),
 		oci.WithMounts(mounts))
 	if err != nil {

@@ -227,8 +227,29 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 	} else {
 		errs = append(errs, m.converge(ctx, pod, st)...)
 	}
-	if err := m.writeStatus(ctx, pod, st); err != nil {
+	// The status goes out as soon as the containers run, before the pause
+	// container's task: the pod's namespaces and network exist already.
+	pod, err := m.writeStatus(ctx, pod, st)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if p := st.pause; p != nil {
+		if !p.queued {
+			// The pause task is made by the pod's next sync, behind the
+			// pods already queued: when many pods start at once, their
+			// containers come first and the pause tasks, which nothing
+			// waits for, after (a runc create each, on a node's CPUs).
+			p.queued = true
+			m.q.Add(key)
+		} else {
+			if err := m.startPause(ctx, st); err != nil {
+				errs = append(errs, err)
+			}
+			// Unchanged unless the pause container failed (nothing written).
+			if _, err := m.writeStatus(ctx, pod, st); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	if d := m.nextWake(st); d > 0 {
 		m.q.AddAfter(key, d)
@@ -239,10 +260,11 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 // converge brings up the pod's sandbox when it is not up, then starts,
 // leaves running or restarts each container. A sandbox that is made
 // overlaps the preparation of the containers that start for the first
-// time, and everything it makes shares one containerd lease.
+// time, and everything it makes shares one containerd lease. The pause
+// container's task is left to startPause, after the status write.
 func (m *Manager) converge(ctx context.Context, pod *shoalv1.Pod, st *podState) []error {
 	st.mu.Lock()
-	up := st.sandbox != nil
+	up := st.up
 	st.mu.Unlock()
 	var errs []error
 	if !up {
@@ -250,8 +272,16 @@ func (m *Manager) converge(ctx context.Context, pod *shoalv1.Pod, st *podState) 
 		if err != nil {
 			return []error{err}
 		}
-		defer release()
 		ctx = lctx
+		defer func() {
+			// The lease only guards snapshots until their containers'
+			// records exist: the pause container's included. Its
+			// removal (a metadata write) is nobody's wait.
+			if st.pause != nil {
+				<-st.pause.done
+			}
+			m.wg.Go(release)
+		}()
 		m.prepareFirstStarts(ctx, pod, st)
 	}
 	if err := m.ensureSandbox(ctx, pod, st); err != nil {
@@ -264,9 +294,6 @@ func (m *Manager) converge(ctx context.Context, pod *shoalv1.Pod, st *podState) 
 		}
 	}
 	m.discardPrepared(ctx, st)
-	if err := m.sandboxStarted(ctx, st); err != nil {
-		errs = append(errs, err)
-	}
 	return errs
 }
 
@@ -328,10 +355,12 @@ func (m *Manager) nextWake(st *podState) time.Duration {
 	return d
 }
 
-func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podState) (err error) {
+// writeStatus writes the pod's status when it changed, and returns the pod
+// as it now is (to compare a later write with).
+func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podState) (_ *shoalv1.Pod, err error) {
 	status := m.buildStatus(pod, st)
 	if proto.Equal(status, pod.GetStatus()) {
-		return nil
+		return pod, nil
 	}
 	if m.cfg.Tracer != nil && !st.startupObserved && isReady(status) && !isReady(pod.GetStatus()) {
 		// The write that first makes the pod Ready is what puts it into
@@ -347,18 +376,22 @@ func (m *Manager) writeStatus(ctx context.Context, pod *shoalv1.Pod, st *podStat
 	upd := proto.Clone(pod).(*shoalv1.Pod)
 	upd.Status = status
 	upd.Metadata.ResourceVersion = ""
-	if _, err := m.api.UpdateStatus(ctx, upd); err != nil {
+	written, err := m.api.UpdateStatus(ctx, upd)
+	if err != nil {
 		if client.IsNotFound(err) {
-			return nil
+			return pod, nil
 		}
-		return fmt.Errorf("pods: status of %s: %w", st.key, err)
+		return pod, fmt.Errorf("pods: status of %s: %w", st.key, err)
 	}
 	if !st.startupObserved && isReady(status) && !isReady(pod.GetStatus()) {
 		// First Ready of this pod seen by this agent: the startup SLI.
 		st.startupObserved = true
 		m.cfg.Metrics.observeStartup(pod.GetMetadata().GetCreationTimestamp().AsTime())
 	}
-	return nil
+	if written == nil {
+		written = upd
+	}
+	return written, nil
 }
 
 func isReady(s *shoalv1.PodStatus) bool {

@@ -5,25 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
+	"github.com/shoalmesh/shoal/services/nodeagent/podns"
 	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
 	"github.com/shoalmesh/shoal/services/nodeagent/volumes"
 )
 
 func sandboxID(uid string) string { return uid + "-sandbox" }
 
-// ensureSandbox brings up the pod's volumes, network namespace and pause
-// container once.
+// nsDir holds the pod's pinned IPC and UTS namespaces.
+func (m *Manager) nsDir(uid string) string { return filepath.Join(m.podDir(uid), "ns") }
+
+// ensureSandbox brings up the pod's volumes, namespaces and network once,
+// and begins its pause container (see startSandbox).
 func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
 	st.mu.Lock()
-	up := st.sandbox != nil
+	up := st.up
 	st.mu.Unlock()
 	if up {
 		return nil
@@ -39,12 +45,29 @@ func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSt
 	return err
 }
 
+// pauseStart is a pause container being made while the pod's first
+// containers are: its record (snapshot, spec, labels with the pod IP) in
+// the background from startSandbox on, its task by startPause once the
+// containers' tasks exist.
+type pauseStart struct {
+	span trace.Span
+	// queued: the pod's key was queued for the sync that makes the task.
+	queued bool
+	// done is closed when c and err are set.
+	done chan struct{}
+	c    client.Container
+	err  error
+}
+
 // startSandbox makes the volumes, the network namespace with its CNI
-// attachment and the pause container's task, undoing what it made on
-// failure. It returns once the pause process exists (the app containers
-// can join its namespaces) and the pod has its IP; the pause process's
-// start and the IP label finish in the background, on st.sandboxStarting,
-// which sandboxStarted waits for.
+// attachment and the pinned IPC and UTS namespaces (hostname set), undoing
+// what it made on failure, and returns once the pod has its IP: the app
+// containers need nothing else, as they join the namespaces by path.
+//
+// The pause container's record is made meanwhile, and its task after the
+// app containers' (startPause), off the path to the pod's start: the pod's
+// first task create spawns its shim, which creates one task at a time, so
+// the pause task first would delay the app's create by a whole runc create.
 func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podState) error {
 	paths, err := volumes.Setup(m.podDir(st.uid), pod.GetSpec().GetVolumes())
 	if err != nil {
@@ -72,7 +95,14 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 	if len(hostname) > 63 {
 		hostname = hostname[:63]
 	}
-	// CNI and the pause container need only the namespace: do both at once.
+	ns, err := podns.Pin(m.nsDir(st.uid), hostname)
+	if err != nil {
+		_ = m.net.Teardown(ctx, st.uid, netnsPath)
+		m.setSandboxErr(st, err)
+		return err
+	}
+	// CNI and the pause container's snapshot need only the namespaces: do
+	// both at once.
 	type attached struct {
 		ip  string
 		err error
@@ -87,89 +117,81 @@ func (m *Manager) startSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSta
 		endSpan(span, err)
 		cniDone <- attached{ip, err}
 	}()
-	labels := m.labels(st, roleSandbox)
-	labels[labelNetNS] = netnsPath
-	var (
-		c client.Container
-		t *runtime.Task
-	)
 	pauseCtx, span := m.childSpan(ctx, spanStartPause, attribute.String("shoal.pod", st.key), attribute.String("shoal.image", m.cfg.PauseImage))
 	// The pause process only sleeps: its spec comes from the image config
 	// read once, and a sandbox left half-made by an earlier failed attempt
 	// is replaced by Prepare.
 	prep, err := m.rt.Prepare(pauseCtx, sandboxID(st.uid), img, runtime.WithImageProcess(cfg),
-		runtime.WithSandbox(netnsPath, hostname), runtime.WithShimGroup(sandboxID(st.uid)))
-	if err == nil {
-		c, err = m.rt.Commit(pauseCtx, prep, labels)
-	}
-	if err == nil {
-		t, err = m.rt.CreateTask(pauseCtx, c, nil, nil)
-		if err != nil {
-			_ = m.rt.Remove(pauseCtx, c)
-		}
-	}
+		runtime.WithSandboxNamespaces(netnsPath, ns.IPC, ns.UTS), runtime.WithShimGroup(sandboxID(st.uid)))
 	cni := <-cniDone
 	if err != nil || cni.err != nil {
-		if t != nil {
-			m.rt.Stop(ctx, t, 0)
-			_ = m.rt.Remove(ctx, c)
-		}
-		_ = m.net.Teardown(ctx, st.uid, netnsPath)
 		if err == nil {
+			m.rt.Discard(ctx, prep)
 			err = cni.err
 		}
+		_ = m.net.Teardown(ctx, st.uid, netnsPath)
+		_ = podns.Release(m.nsDir(st.uid))
 		endSpan(span, err)
 		m.setSandboxErr(st, err)
 		return err
 	}
 	st.mu.Lock()
-	st.sandbox, st.netnsPath, st.ip, st.volumes, st.sandboxErr = t, netnsPath, cni.ip, paths, ""
+	st.up, st.netnsPath, st.ns, st.ip, st.volumes, st.sandboxErr = true, netnsPath, ns, cni.ip, paths, ""
 	if st.startTime.IsZero() {
 		st.startTime = time.Now()
 	}
 	st.mu.Unlock()
-	m.watchSandbox(st, t)
-	// The pause process runs, and the IP label (which lets a restarted
-	// agent re-adopt the sandbox) is written, while the app containers are
-	// created: they need only the pause process's namespaces, which exist
-	// from its task's creation.
-	done := make(chan error, 1)
-	st.sandboxStarting = done
+	// The record carries the IP from its creation: a restarted agent
+	// re-adopts a sandbox by its labels, and one write is cheaper than two.
+	labels := m.labels(st, roleSandbox)
+	labels[labelNetNS] = netnsPath
+	labels[labelIP] = cni.ip
+	p := &pauseStart{span: span, done: make(chan struct{})}
+	st.pause = p
 	go func() {
-		err := m.rt.StartTask(pauseCtx, t)
-		if err == nil {
-			err = setLabel(ctx, m, c, labelIP, cni.ip)
-		}
-		endSpan(span, err)
-		done <- err
+		defer close(p.done)
+		p.c, p.err = m.rt.Commit(pauseCtx, prep, labels)
 	}()
 	return nil
 }
 
-// sandboxStarted waits for the pause process's start begun by
-// startSandbox. Should it have failed, the pause task is killed: the next
-// sync finds the sandbox dead and makes a new one (sandboxChanged).
-func (m *Manager) sandboxStarted(ctx context.Context, st *podState) error {
-	done := st.sandboxStarting
-	if done == nil {
-		return nil
-	}
-	st.sandboxStarting = nil
-	err := <-done
-	if err == nil {
-		return nil
-	}
-	st.mu.Lock()
-	t := st.sandbox
-	st.mu.Unlock()
-	m.rt.Stop(ctx, t, 0)
-	m.setSandboxErr(st, err)
-	return fmt.Errorf("pods: starting the sandbox of %s: %w", st.key, err)
+// adoptedPause is the pause container c, found without a task by Adopt,
+// whose task startPause is to make.
+func adoptedPause(c client.Container) *pauseStart {
+	p := &pauseStart{span: trace.SpanFromContext(context.Background()), done: make(chan struct{}), c: c, queued: true}
+	close(p.done)
+	return p
 }
 
-func setLabel(ctx context.Context, m *Manager, c client.Container, key, value string) error {
-	_, err := c.SetLabels(m.rt.WithNamespace(ctx), map[string]string{key: value})
-	return err
+// startPause creates and starts the task of the pause container begun by
+// startSandbox (waiting for its record), on the pod's sync after the one
+// that started it, with ctx rather than that sync's lease, which is gone. Should it fail, the pod is up without a
+// sandbox: the next sync (the error requeues the pod) handles it as a
+// sandbox that died (sandboxChanged).
+func (m *Manager) startPause(ctx context.Context, st *podState) error {
+	p := st.pause
+	if p == nil {
+		return nil
+	}
+	st.pause = nil
+	<-p.done
+	err := p.err
+	var t *runtime.Task
+	if err == nil {
+		if t, err = m.rt.CreateTask(ctx, p.c, nil, nil); err == nil {
+			err = m.rt.StartTask(ctx, t)
+		}
+	}
+	endSpan(p.span, err)
+	if err != nil {
+		m.setSandboxErr(st, err)
+		return fmt.Errorf("pods: starting the sandbox of %s: %w", st.key, err)
+	}
+	st.mu.Lock()
+	st.sandbox = t
+	st.mu.Unlock()
+	m.watchSandbox(st, t)
+	return nil
 }
 
 func (m *Manager) setSandboxErr(st *podState, err error) {
@@ -253,18 +275,28 @@ func (m *Manager) teardown(ctx context.Context, st *podState, grace time.Duratio
 	if sandbox != nil {
 		m.rt.Stop(ctx, sandbox, 0)
 	}
+	if p := st.pause; p != nil {
+		// A pause container whose task was still to make: its record goes
+		// with the sandbox's.
+		st.pause = nil
+		<-p.done
+		endSpan(p.span, errors.New("pods: pod torn down before its sandbox started"))
+	}
 	m.removeContainerID(ctx, sandboxID(st.uid))
 	if err := m.net.Teardown(ctx, st.uid, netnsPath); err != nil {
 		errs = append(errs, err)
 	}
-	if err := volumes.Teardown(m.podDir(st.uid)); err != nil {
+	// The pinned namespaces go before the pod directory holding them.
+	if err := podns.Release(m.nsDir(st.uid)); err != nil {
+		errs = append(errs, err)
+	} else if err := volumes.Teardown(m.podDir(st.uid)); err != nil {
 		errs = append(errs, err)
 	}
 	if err := os.RemoveAll(m.logDir(st.namespace, st.name, st.uid)); err != nil {
 		errs = append(errs, err)
 	}
 	st.mu.Lock()
-	st.sandbox, st.containers = nil, map[string]*ctrState{}
+	st.up, st.sandbox, st.containers = false, nil, map[string]*ctrState{}
 	st.mu.Unlock()
 	return errors.Join(errs...)
 }
@@ -284,12 +316,16 @@ func (m *Manager) watchSandbox(st *podState, t *runtime.Task) {
 	}()
 }
 
-// sandboxDied says whether the pod's pause process has exited under it.
+// sandboxDied says whether the pod's pause process has exited under it,
+// or never came up (startPause failed; one still to make is pending).
 func sandboxDied(st *podState) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.sandbox == nil || st.sandboxLost {
+	if !st.up || st.sandboxLost {
 		return false
+	}
+	if st.sandbox == nil {
+		return st.pause == nil
 	}
 	select {
 	case <-st.sandbox.Exited:
@@ -338,13 +374,19 @@ func (m *Manager) sandboxChanged(ctx context.Context, pod *shoalv1.Pod, st *podS
 		if err := m.rt.Remove(ctx, sandbox.Container); err != nil {
 			errs = append(errs, err)
 		}
+	} else {
+		m.removeContainerID(ctx, sandboxID(st.uid)) // its task never started
 	}
 	if err := m.net.Teardown(ctx, st.uid, netnsPath); err != nil {
 		errs = append(errs, err)
 	}
+	// A new sandbox has new namespaces, as the kubelet's does.
+	if err := podns.Release(m.nsDir(st.uid)); err != nil {
+		errs = append(errs, err)
+	}
 	st.mu.Lock()
 	if restart {
-		st.sandbox, st.netnsPath, st.ip = nil, "", ""
+		st.up, st.sandbox, st.netnsPath, st.ns, st.ip = false, nil, "", podns.Paths{}, ""
 	} else {
 		// Keep the dead task: the status is computed from what the
 		// containers did, and teardown at deletion finds nothing left.

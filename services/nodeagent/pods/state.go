@@ -7,6 +7,7 @@ import (
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/services/nodeagent/podlogs"
+	"github.com/shoalmesh/shoal/services/nodeagent/podns"
 	"github.com/shoalmesh/shoal/services/nodeagent/runtime"
 	"github.com/shoalmesh/shoal/services/nodeagent/volumes"
 )
@@ -32,9 +33,15 @@ const (
 type podState struct {
 	key, uid, namespace, name string
 
-	mu         sync.Mutex
+	mu sync.Mutex
+	// up: the sandbox's namespaces and network exist. The pause
+	// container's task (sandbox) comes after the first containers', on the
+	// next sync; a pod that is up without a live sandbox and without one
+	// pending (pause) has lost it.
+	up         bool
 	sandbox    *runtime.Task
 	netnsPath  string
+	ns         podns.Paths
 	ip         string
 	startTime  time.Time
 	volumes    volumes.Paths
@@ -49,10 +56,10 @@ type podState struct {
 
 	// Owned by the sync (one at a time per pod), not guarded by mu:
 	// prepared holds container starts prepared while the sandbox comes
-	// up; sandboxStarting is the pause container's start and IP label,
-	// finishing while the containers are created.
-	prepared        map[string]*prepared
-	sandboxStarting chan error
+	// up; pause is the pause container made while the containers are
+	// created, whose task startPause creates on the pod's next sync.
+	prepared map[string]*prepared
+	pause    *pauseStart
 }
 
 type ctrState struct {

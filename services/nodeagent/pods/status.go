@@ -29,7 +29,7 @@ func (m *Manager) buildStatus(pod *shoalv1.Pod, st *podState) *shoalv1.PodStatus
 	}
 	policy := pod.GetSpec().GetRestartPolicy()
 	var running, waiting, restarting, succeeded, failed int
-	allReady := st.sandbox != nil
+	allReady := st.up
 	specCtrs := m.containersOf(pod)
 	for _, c := range specCtrs {
 		cs := st.containers[c.GetName()]
@@ -93,7 +93,7 @@ func (m *Manager) buildStatus(pod *shoalv1.Pod, st *podState) *shoalv1.PodStatus
 	}
 	n := len(specCtrs)
 	switch {
-	case st.sandbox == nil:
+	case !st.up:
 		s.Phase = shoalv1.PodPhase_POD_PHASE_PENDING
 		if st.sandboxErr != "" {
 			s.Reason, s.Message = "SandboxNotReady", st.sandboxErr
@@ -113,7 +113,7 @@ func (m *Manager) buildStatus(pod *shoalv1.Pod, st *podState) *shoalv1.PodStatus
 	if waiting > 0 && running == 0 {
 		allReady = false
 	}
-	s.Conditions = conditions(old, st.sandbox != nil, allReady && n > 0)
+	s.Conditions = conditions(old, st.up, allReady && n > 0)
 	return s
 }
 

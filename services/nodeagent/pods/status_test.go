@@ -41,7 +41,7 @@ func TestBuildStatusPhases(t *testing.T) {
 				st.containers = map[string]*ctrState{}
 			}
 			if tc.sandbox {
-				st.sandbox = &runtime.Task{}
+				st.up, st.sandbox = true, &runtime.Task{}
 			}
 			p := &shoalv1.Pod{Spec: &shoalv1.PodSpec{RestartPolicy: tc.policy, Containers: []*shoalv1.Container{{Name: "a", Image: "i"}}}}
 			s := m.buildStatus(p, st)

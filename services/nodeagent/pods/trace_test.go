@@ -61,7 +61,7 @@ func TestPodReadySpan(t *testing.T) {
 			tracer, rec := recordingTracer()
 			api := &fakePods{err: tc.writeErr}
 			m := &Manager{cfg: Config{NodeName: "n1", NodeIP: "10.0.0.1", Tracer: tracer}, api: api}
-			st := &podState{key: "ns/web-1", sandbox: &runtime.Task{}, ip: "10.88.0.2", startupObserved: tc.observed,
+			st := &podState{key: "ns/web-1", up: true, sandbox: &runtime.Task{}, ip: "10.88.0.2", startupObserved: tc.observed,
 				containers: map[string]*ctrState{}}
 			if tc.running {
 				st.containers["app"] = &ctrState{name: "app", task: &runtime.Task{}, id: "c"}
@@ -75,7 +75,7 @@ func TestPodReadySpan(t *testing.T) {
 			if tc.wasReady {
 				pod.Status.Conditions = readyCond
 			}
-			err := m.writeStatus(context.Background(), pod, st)
+			_, err := m.writeStatus(context.Background(), pod, st)
 			if (err != nil) != (tc.writeErr != nil) {
 				t.Fatalf("writeStatus: %v", err)
 			}
@@ -106,9 +106,9 @@ func TestPodReadySpan(t *testing.T) {
 
 func TestPodReadySpanWithoutTracer(t *testing.T) {
 	m := &Manager{cfg: Config{NodeName: "n1"}, api: &fakePods{}}
-	st := &podState{key: "ns/p", sandbox: &runtime.Task{}, containers: map[string]*ctrState{"app": {task: &runtime.Task{}}}}
+	st := &podState{key: "ns/p", up: true, sandbox: &runtime.Task{}, containers: map[string]*ctrState{"app": {task: &runtime.Task{}}}}
 	pod := &shoalv1.Pod{Metadata: &shoalv1.ObjectMeta{}, Spec: &shoalv1.PodSpec{Containers: []*shoalv1.Container{{Name: "app"}}}}
-	if err := m.writeStatus(context.Background(), pod, st); err != nil {
+	if _, err := m.writeStatus(context.Background(), pod, st); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -111,6 +111,13 @@ func (r *Runtime) Attach(ctx context.Context, c client.Container, stdout, stderr
 // ErrNoTask means a container has no task.
 var ErrNoTask = errors.New("runtime: container has no task")
 
+// Created reports whether the task was created and never started (its
+// creator stopped in between).
+func (r *Runtime) Created(ctx context.Context, t *Task) bool {
+	st, err := t.Task.Status(r.WithNamespace(ctx))
+	return err == nil && st.Status == client.Created
+}
+
 func (r *Runtime) watch(ctx context.Context, c client.Container, task client.Task) (*Task, error) {
 	// Wait before Start, or a fast exit is missed.
 	wait, err := task.Wait(context.WithoutCancel(ctx))

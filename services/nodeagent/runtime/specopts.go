@@ -9,22 +9,15 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// WithSandboxNamespaces joins a container to its pod sandbox: the pinned
-// network namespace, and the IPC and UTS namespaces of the pause process.
-func WithSandboxNamespaces(netnsPath string, pausePid uint32) oci.SpecOpts {
+// WithSandboxNamespaces joins a container to its pod's namespaces, pinned
+// at these paths: network, IPC and UTS (which holds the pod's hostname).
+// The pause container joins them as the app containers do, so no
+// container depends on another's process.
+func WithSandboxNamespaces(netnsPath, ipcPath, utsPath string) oci.SpecOpts {
 	return oci.Compose(
 		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: netnsPath}),
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: fmt.Sprintf("/proc/%d/ns/ipc", pausePid)}),
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: fmt.Sprintf("/proc/%d/ns/uts", pausePid)}),
-	)
-}
-
-// WithSandbox makes a pause container: its own network namespace (pinned at
-// netnsPath) and a hostname.
-func WithSandbox(netnsPath, hostname string) oci.SpecOpts {
-	return oci.Compose(
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: netnsPath}),
-		oci.WithHostname(hostname),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: ipcPath}),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: utsPath}),
 	)
 }
 
@@ -34,9 +27,12 @@ func WithSandbox(netnsPath, hostname string) oci.SpecOpts {
 const ShimGroupAnnotation = "io.containerd.runc.v2.group"
 
 // WithShimGroup puts the container in the shim of group (a pod's sandbox
-// id): the pause container's task starts the shim and the pod's app
-// containers reuse it, so a pod costs one shim process, not one per
-// container, and an app container's task create skips the shim spawn.
+// id): the pod's first task create starts the shim and the others reuse
+// it, so a pod costs one shim process, not one per container. Task
+// creates of one group must not run at once: two shim starts racing for
+// the group's socket can spawn two shims (the runc v2 shim's start
+// removes a socket it cannot connect to yet), and the shim serialises
+// creates anyway.
 func WithShimGroup(group string) oci.SpecOpts {
 	return oci.WithAnnotations(map[string]string{ShimGroupAnnotation: group})
 }
