@@ -4,6 +4,7 @@ import (
 	"context"
 	"syscall"
 	"testing"
+	"time"
 
 	containerdclient "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
@@ -12,15 +13,31 @@ import (
 	"github.com/shoalmesh/shoal/sdk/go/client"
 )
 
-// sandboxPid is the host pid of the pod's pause process, read with a
-// containerd client of its own (the agent may be stopped).
-func (e *env) sandboxPid(uid string) uint32 {
+// sandboxPid waits for a running pause process of the pod other than pid
+// not and returns its host pid, read with a containerd client of its own
+// (the agent may be stopped).
+func (e *env) sandboxPid(uid string, not uint32) uint32 {
 	e.t.Helper()
-	pid, err := e.sandboxTask(uid, func(ctx context.Context, t containerdclient.Task) (uint32, error) { return t.Pid(), nil })
-	if err != nil {
-		e.t.Fatalf("sandbox task of %s: %v", uid, err)
+	// The pause task is made after the pod is Ready, once no other pod of
+	// the node is still to start: wait for it.
+	deadline := time.Now().Add(90 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		var pid uint32
+		pid, err = e.sandboxTask(uid, func(ctx context.Context, t containerdclient.Task) (uint32, error) {
+			st, err := t.Status(ctx)
+			if err != nil || st.Status != containerdclient.Running {
+				return 0, err
+			}
+			return t.Pid(), nil
+		})
+		if err == nil && pid != 0 && pid != not {
+			return pid
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return pid
+	e.t.Fatalf("no running sandbox task of %s other than pid %d: %v", uid, not, err)
+	return 0
 }
 
 // sandboxPidOrZero is sandboxPid, 0 while the pod has no pause task.
@@ -71,16 +88,14 @@ func TestDeadSandboxIsRecreated(t *testing.T) {
 	created := e.createPod(pod("phoenix", c, shell("side", "exec sleep 100000")))
 	uid := created.GetMetadata().GetUid()
 	e.waitPod("phoenix", "Running and Ready", isRunningReady)
-	old := e.sandboxPid(uid)
+	old := e.sandboxPid(uid, 0)
 	if err := syscall.Kill(int(old), syscall.SIGKILL); err != nil {
 		t.Fatalf("killing pause pid %d: %v", old, err)
 	}
 	got := e.waitPod("phoenix", "Running and Ready with restarted containers", func(p *shoalv1.Pod) bool {
 		return isRunningReady(p) && ctrStatus(p, "app").GetRestartCount() >= 1 && ctrStatus(p, "side").GetRestartCount() >= 1
 	})
-	if pid := e.sandboxPid(uid); pid == old {
-		t.Errorf("sandbox pid unchanged (%d)", pid)
-	}
+	e.sandboxPid(uid, old) // a new pause process, not the killed one
 	if got.GetStatus().GetPodIp() == "" {
 		t.Errorf("no pod IP after the new sandbox")
 	}
@@ -94,7 +109,7 @@ func TestDeadSandboxIsRecreated(t *testing.T) {
 	// The same while the agent is down: the restarted agent adopts the
 	// dead sandbox and recreates it; restart counts go on, logs are kept.
 	e.stopAgent()
-	second := e.sandboxPid(uid)
+	second := e.sandboxPid(uid, old)
 	if err := syscall.Kill(int(second), syscall.SIGKILL); err != nil {
 		t.Fatalf("killing pause pid %d: %v", second, err)
 	}
@@ -102,9 +117,7 @@ func TestDeadSandboxIsRecreated(t *testing.T) {
 	e.waitPod("phoenix", "Running and Ready after the agent's restart", func(p *shoalv1.Pod) bool {
 		return isRunningReady(p) && ctrStatus(p, "app").GetRestartCount() >= 2 && ctrStatus(p, "side").GetRestartCount() >= 2
 	})
-	if pid := e.sandboxPid(uid); pid == second {
-		t.Errorf("sandbox pid unchanged (%d) after the agent's restart", pid)
-	}
+	e.sandboxPid(uid, second) // a new pause process after the agent's restart
 	if lines, err := e.logs(e.ctx(), &shoalv1.PodLogsRequest{Namespace: "default", Name: "phoenix", Container: "app", Previous: true}); err != nil {
 		t.Errorf("previous logs of app after the agent's restart: %v", err)
 	} else {

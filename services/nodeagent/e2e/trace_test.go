@@ -34,7 +34,9 @@ func TestPodStartIsTraced(t *testing.T) {
 		t.Fatalf("the gateway recorded no trace on the pod: %v", p.GetMetadata().GetAnnotations())
 	}
 	spans := waitSpans(t, rec, "default/traced", func(s []sdktrace.ReadOnlySpan) bool {
-		return len(byName(s, "nodeagent.PodReady")) == 1 && len(byName(s, "nodeagent.StartPod")) == 1
+		// The pause task, and its span's end, come after Ready.
+		return len(byName(s, "nodeagent.PodReady")) == 1 && len(byName(s, "nodeagent.StartPod")) == 1 &&
+			len(byName(s, "nodeagent.StartPause")) == 1
 	})
 	for _, s := range spans {
 		if s.SpanContext().TraceID() != podSpan.TraceID() {

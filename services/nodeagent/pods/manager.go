@@ -234,14 +234,22 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		errs = append(errs, err)
 	}
 	if p := st.pause; p != nil {
-		if !p.queued {
+		switch {
+		case !p.queued:
 			// The pause task is made by the pod's next sync, behind the
 			// pods already queued: when many pods start at once, their
 			// containers come first and the pause tasks, which nothing
 			// waits for, after (a runc create each, on a node's CPUs).
-			p.queued = true
+			p.queued, p.queuedAt = true, time.Now()
 			m.q.Add(key)
-		} else {
+		case time.Since(p.queuedAt) < pauseDeferMax && m.startsWaiting(key):
+			// Pods still to start come first, also those queued after
+			// this one: in a burst every pod's Ready waits for the CPU
+			// its predecessors use, and a pause task is such a use that
+			// no one waits for. Bounded, so that a pod that never comes
+			// up does not hold back the others' sandboxes for good.
+			m.q.AddAfter(key, pauseDeferRetry)
+		default:
 			if err := m.startPause(ctx, st); err != nil {
 				errs = append(errs, err)
 			}
@@ -255,6 +263,35 @@ func (m *Manager) sync(ctx context.Context, key string) error {
 		m.q.AddAfter(key, d)
 	}
 	return errors.Join(errs...)
+}
+
+// How long a pause task waits for pods still to start, and how often it
+// looks again.
+const (
+	pauseDeferMax   = 10 * time.Second
+	pauseDeferRetry = 100 * time.Millisecond
+)
+
+// startsWaiting reports whether a pod of the node other than key is still
+// to start: not seen by a sync yet, or its sandbox not up.
+func (m *Manager) startsWaiting(key string) bool {
+	for _, k := range m.inf.Keys() {
+		pod, ok := m.inf.Get(k)
+		if k == key || !ok || pod.GetMetadata().GetDeletionTimestamp() != nil || isTerminal(pod.GetStatus().GetPhase()) {
+			continue
+		}
+		st := m.state(k)
+		if st == nil {
+			return true
+		}
+		st.mu.Lock()
+		up := st.up
+		st.mu.Unlock()
+		if !up {
+			return true
+		}
+	}
+	return false
 }
 
 // converge brings up the pod's sandbox when it is not up, then starts,

@@ -51,8 +51,10 @@ func (m *Manager) ensureSandbox(ctx context.Context, pod *shoalv1.Pod, st *podSt
 // containers' tasks exist.
 type pauseStart struct {
 	span trace.Span
-	// queued: the pod's key was queued for the sync that makes the task.
-	queued bool
+	// queued: the pod's key was queued for the sync that makes the task,
+	// at queuedAt (zero for a pause found by Adopt: made at once).
+	queued   bool
+	queuedAt time.Time
 	// done is closed when c and err are set.
 	done chan struct{}
 	c    client.Container
