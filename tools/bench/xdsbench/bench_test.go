@@ -2,11 +2,15 @@ package xdsbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -104,5 +108,63 @@ func TestProcsPhrase(t *testing.T) {
 		if got := procsPhrase(tc.n, tc.k); got != tc.want {
 			t.Errorf("procsPhrase(%d, %d) = %q, want %q", tc.n, tc.k, got, tc.want)
 		}
+	}
+}
+
+// TestStartClientsFails: client processes that cannot reach their server,
+// or whose benchmark is cancelled while they wait for a server that never
+// answers, make startClients fail, and stopClients leaves none of them
+// running and none needing a SIGKILL.
+func TestStartClientsFails(t *testing.T) {
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused.Close() // nothing listens here: every first call fails at once
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close() // accepts (the kernel's backlog) and never answers
+	tests := []struct {
+		name   string
+		ads    string
+		cancel bool // the benchmark is cancelled while waiting
+	}{
+		{name: "server unreachable", ads: refused.Addr().String()},
+		{name: "cancelled", ads: silent.Addr().String(), cancel: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cfg := Config{Streams: 3, ClientProcs: 2, Timeout: time.Minute}
+			if tc.cancel {
+				// The processes stay unready (their first calls wait a
+				// minute for the silent server) until this cancels.
+				go func() {
+					time.Sleep(time.Second)
+					cancel()
+				}()
+			}
+			procs, err := startClients(ctx, cfg, &side{short: "xds", ads: tc.ads}, io.Discard)
+			if err == nil {
+				t.Fatal("startClients succeeded without a server")
+			}
+			if tc.cancel != errors.Is(err, context.Canceled) {
+				t.Errorf("startClients: %v", err)
+			}
+			if len(procs) != 2 {
+				t.Fatalf("%d processes started, want 2", len(procs))
+			}
+			if err := stopClients(procs); err != nil && strings.Contains(err.Error(), "killed") {
+				t.Error(err)
+			}
+			for _, p := range procs {
+				if p.cmd.ProcessState == nil {
+					t.Errorf("client process %s (pid %d) not waited for", p.name, p.cmd.Process.Pid)
+				}
+			}
+		})
 	}
 }
