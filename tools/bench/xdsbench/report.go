@@ -18,7 +18,7 @@ func (r *Result) Markdown() []byte {
 	fmt.Fprintf(&b, "- Machine: %s\n", report.ThisMachine())
 	fmt.Fprintf(&b, "- Load average at start: %s\n", report.LoadAverage())
 	fmt.Fprintf(&b, "- %d proxyless grpc-go clients (one ADS stream and node id each), %d endpoint flips per server, xds --debounce %v\n", c.Streams, c.Changes, c.Debounce)
-	fmt.Fprintf(&b, "- Clients hosted as production hosts them, in processes of their own (each with its own heap and GC): %s per server, the same for both\n\n", procsPhrase(c.Streams, c.ClientProcs))
+	fmt.Fprintf(&b, "- Clients in processes of their own, each with its own heap and GC (in production every client is its own process): %s per server, the same for both. They share the cores with the servers, so a server's push competes with its clients' threads, as it would not with clients on other machines\n\n", procsPhrase(c.Streams, c.ClientProcs))
 	t := report.Table{Title: "Convergence after an Endpoints change", Columns: []string{"server", "push p50", "push p99", "push max", "ack p50", "ack p99", "ack max", "client p50", "client p99", "client max", "RSS", "CPU per change"}}
 	for _, s := range []ServerResult{r.Bare, r.XDS} {
 		t.AddRow(s.Name, report.Millis(pct(s.Push, 50)), report.Millis(pct(s.Push, 99)), report.Millis(pct(s.Push, 100)),
