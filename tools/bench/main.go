@@ -97,6 +97,13 @@ func names() []string {
 // run runs the benchmark args name with the rest of args as its flags;
 // argv0 is the command's name, for the command line the report records.
 func run(argv0 string, args []string) error {
+	if len(args) > 0 && args[0] == xdsbench.ClientsCommand {
+		// Not a benchmark: the xds benchmark re-executes this binary as
+		// its client processes.
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return xdsbench.ClientsMain(ctx, args[1:], os.Stdin, os.Stdout)
+	}
 	b, flags, err := pick(args)
 	if err != nil {
 		return err
@@ -248,7 +255,8 @@ func xdsFlags(fs *flag.FlagSet) func(context.Context, io.Writer) (result, error)
 	fs.StringVar(&cfg.XDSBin, "xds-bin", cfg.XDSBin, "xds binary (empty: go build it)")
 	fs.StringVar(&cfg.BareBin, "bare-bin", cfg.BareBin, "bare go-control-plane server binary, tools/bench/xdsbench/barexds (empty: go build it)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of each wait (clients ready, one change converging)")
-	fs.StringVar(&cfg.ProfileDir, "profile", cfg.ProfileDir, "directory for CPU and allocation profiles of both servers and a CPU profile of this process over the change phase (clients labelled xdsbench.side=bare|xds)")
+	fs.IntVar(&cfg.ClientProcs, "client-procs", cfg.ClientProcs, "processes each server's clients are split into (this binary, re-executed as `bench "+xdsbench.ClientsCommand+"`), the same for both servers")
+	fs.StringVar(&cfg.ProfileDir, "profile", cfg.ProfileDir, "directory for CPU and allocation profiles of both servers, and CPU profiles of every client process (clients-bare-J, clients-xds-J) and of this process (bench: backends, gateway), over the change phase")
 	return func(ctx context.Context, progress io.Writer) (result, error) {
 		res, err := xdsbench.Run(ctx, cfg, progress)
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shoalmesh/shoal/tools/bench/xdsbench"
 )
 
 func TestIntList(t *testing.T) {
@@ -102,7 +104,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"controller", "--replicas", "10", "--binder"}},
 		{[]string{"scheduler", "--sizes", "10x20", "--skip-backlog"}},
 		{[]string{"nodeagent", "-batches", "1,10", "-rounds", "2"}},
-		{[]string{"xds", "--streams", "5", "--debounce", "10ms"}},
+		{[]string{"xds", "--streams", "5", "--debounce", "10ms", "--client-procs", "2"}},
 	} {
 		b, rest, err := pick(tc.args)
 		if err != nil {
@@ -115,5 +117,15 @@ func TestFlags(t *testing.T) {
 		if err := fs.Parse(rest); err != nil {
 			t.Errorf("%s %q: %v", b.name, rest, err)
 		}
+	}
+}
+
+// TestClientsCommand: the xds benchmark's client-process invocation reaches
+// xdsbench.ClientsMain (which rejects it for want of --ads) instead of
+// being taken for a benchmark name.
+func TestClientsCommand(t *testing.T) {
+	err := run("bench", []string{xdsbench.ClientsCommand, "--side", "xds"})
+	if err == nil || !strings.Contains(err.Error(), "--ads") {
+		t.Errorf("run(%s) = %v, want xds-clients' missing --ads error", xdsbench.ClientsCommand, err)
 	}
 }

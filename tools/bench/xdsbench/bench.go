@@ -20,17 +20,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/stats"
-	"google.golang.org/grpc/xds"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/internal/freeport"
 	"github.com/shoalmesh/shoal/observability"
 	"github.com/shoalmesh/shoal/sdk/go/client"
 	"github.com/shoalmesh/shoal/services/apigateway/gateway"
-	"github.com/shoalmesh/shoal/services/xds/bootstrap"
-	"github.com/shoalmesh/shoal/services/xds/resources"
 	"github.com/shoalmesh/shoal/services/xds/server"
 	"github.com/shoalmesh/shoal/tools/bench/procstat"
 	"github.com/shoalmesh/shoal/tools/greeter/greeter"
@@ -49,17 +45,26 @@ type Config struct {
 	XDSBin, BareBin string
 	// Timeout bounds each wait (clients ready, one change converging).
 	Timeout time.Duration
+	// ClientProcs is the number of processes each server's clients are
+	// split into (evenly, by consecutive node ids); both servers get the
+	// same number. See ClientsCommand for why they are processes.
+	ClientProcs int
+	// ClientExe is the executable started as a client process, with
+	// ClientsCommand as its first argument; empty is this executable.
+	ClientExe string
 	// ProfileDir, when set, receives profiles of the change phase:
 	// bare.cpu.pprof, bare.allocs.pprof, xds.cpu.pprof and xds.allocs.pprof
-	// from the servers (their /debug/pprof/), and clients.cpu.pprof from
-	// this process (clients of both, backends, gateway), in which each
-	// client's goroutines carry the label xdsbench.side=bare or xds.
+	// from the servers (their /debug/pprof/), clients-bare-J.cpu.pprof and
+	// clients-xds-J.cpu.pprof from the client processes (J = 0 ...
+	// ClientProcs-1), and bench.cpu.pprof from this process (backends,
+	// gateway).
 	ProfileDir string
 }
 
-// NewConfig returns the defaults: 1,000 streams, 5 changes.
+// NewConfig returns the defaults: 1,000 streams in 8 processes per
+// server, 5 changes.
 func NewConfig() Config {
-	return Config{Streams: 1000, Changes: 5, Debounce: 20 * time.Millisecond, Timeout: 3 * time.Minute}
+	return Config{Streams: 1000, Changes: 5, Debounce: 20 * time.Millisecond, Timeout: 3 * time.Minute, ClientProcs: 8}
 }
 
 // Result is one run.
@@ -112,8 +117,11 @@ func (b *backend) connsSince(t0 time.Time) []time.Duration {
 }
 
 // Run measures; progress goes to logw.
-func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
+func Run(ctx context.Context, cfg Config, logw io.Writer) (_ *Result, err error) {
 	logf := func(f string, a ...any) { fmt.Fprintf(logw, "xdsbench: "+f+"\n", a...) }
+	if cfg.Streams < 1 || cfg.ClientProcs < 1 || cfg.ClientProcs > cfg.Streams {
+		return nil, fmt.Errorf("xdsbench: %d client processes for %d streams: want 1 to %d", cfg.ClientProcs, cfg.Streams, cfg.Streams)
+	}
 	res := &Result{Config: cfg, Start: time.Now()}
 	tmp, err := os.MkdirTemp("", "xdsbench")
 	if err != nil {
@@ -233,10 +241,25 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 		{sr: &res.XDS, short: "xds", pid: xcmd.Process.Pid, ads: xADS, admin: xAdmin, change: setEndpoints},
 	}
 	for _, sd := range sides {
-		defer sd.close()
-		if err := sd.connect(ctx, cfg, logf); err != nil {
+		// Every client process stops on every way out; one that fails to
+		// exit cleanly fails a run that otherwise succeeded.
+		defer func() {
+			if cerr := stopClients(sd.procs); err == nil && cerr != nil {
+				err = fmt.Errorf("%s: %w", sd.short, cerr)
+			}
+		}()
+		if err := sd.connect(ctx, cfg, logw, logf); err != nil {
 			return nil, fmt.Errorf("%s: %w", sd.short, err)
 		}
+	}
+	// The CPU of the benchmark's own processes: this one (backends,
+	// gateway) and every client process.
+	benchCPU := func() time.Duration {
+		self, _ := procstat.CPU(os.Getpid())
+		for _, sd := range sides {
+			self += clientsCPU(sd.procs)
+		}
+		return self
 	}
 	if cfg.ProfileDir != "" {
 		stop, err := profile(ctx, cfg.ProfileDir, sides, time.Duration(cfg.Changes)*6*time.Second)
@@ -251,7 +274,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Result, error) {
 	cur, next := a, b
 	for i := range cfg.Changes {
 		for _, sd := range sides {
-			if err := sd.flip(ctx, cfg, logf, i, next); err != nil {
+			if err := sd.flip(ctx, cfg, logf, benchCPU, i, next); err != nil {
 				return nil, fmt.Errorf("%s: %w", sd.short, err)
 			}
 		}
@@ -271,60 +294,20 @@ type side struct {
 	ads, admin string
 	change     func(*backend) error
 
-	conns []*grpc.ClientConn
+	procs []*clientProc
 	// CPU and syscalls of the server from start; the server's CPU in the
-	// pauses and this process's during the server's changes.
-	cpu0, paused, self time.Duration
-	r0, w0             int64
+	// pauses; the benchmark's processes' (this one and every client
+	// process) and this server's client processes' during its changes.
+	cpu0, paused, bench, clients time.Duration
+	r0, w0                       int64
 }
 
-// connect opens the clients, makes one call on each and waits until the
-// server saw all of them ACK; then records the server's RSS.
-func (sd *side) connect(ctx context.Context, cfg Config, logf func(string, ...any)) error {
-	logf("%s: connecting %d clients", sd.sr.Name, cfg.Streams)
-	sd.conns = make([]*grpc.ClientConn, cfg.Streams)
-	target := "xds:///" + resources.ListenerName("greeter", "default", resources.DefaultClusterDomain, 50051)
-	errs := make(chan error, cfg.Streams)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	// Every goroutine a client starts (its xDS client, balancers,
-	// transports) inherits this label, so the benchmark's CPU profile
-	// splits the clients' work by server: go tool pprof -tagfocus
-	// xdsbench.side=xds.
-	labels := pprof.Labels("xdsbench.side", sd.short)
-	for i := range sd.conns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go pprof.Do(ctx, labels, func(ctx context.Context) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			id := bootstrap.NodeID(bootstrap.Proxyless, "10.0.0.1", fmt.Sprintf("bench-%s-%d", sd.short, i), "default", "")
-			bs, err := bootstrap.GRPC(sd.ads, id, bootstrap.Options{})
-			if err != nil {
-				errs <- err
-				return
-			}
-			r, err := xds.NewXDSResolverWithConfigForTesting(bs)
-			if err != nil {
-				errs <- err
-				return
-			}
-			c, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithResolvers(r))
-			if err != nil {
-				errs <- err
-				return
-			}
-			sd.conns[i] = c
-			cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-			defer cancel()
-			if _, err := greeter.Call(cctx, c, "", ""); err != nil {
-				errs <- fmt.Errorf("client %d: %w", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+// connect starts the client processes, waits until every client made its
+// call and the server saw all of them ACK; then records the server's RSS.
+func (sd *side) connect(ctx context.Context, cfg Config, logw io.Writer, logf func(string, ...any)) error {
+	logf("%s: connecting %d clients in %d processes", sd.sr.Name, cfg.Streams, cfg.ClientProcs)
+	var err error
+	if sd.procs, err = startClients(ctx, cfg, sd, logw); err != nil {
 		return err
 	}
 	if err := waitCount(ctx, sd.admin, 0, cfg.Streams, cfg.Timeout); err != nil {
@@ -336,14 +319,6 @@ func (sd *side) connect(ctx context.Context, cfg Config, logf func(string, ...an
 	return nil
 }
 
-func (sd *side) close() {
-	for _, c := range sd.conns {
-		if c != nil {
-			c.Close()
-		}
-	}
-}
-
 func (sd *side) start() {
 	sd.cpu0, _ = procstat.CPU(sd.pid)
 	sd.r0, sd.w0, _ = processSyscalls(sd.pid)
@@ -351,16 +326,16 @@ func (sd *side) start() {
 
 // flip pauses 1 s, moves the server's endpoint set to next and records
 // when every stream got, ACKed and used it.
-func (sd *side) flip(ctx context.Context, cfg Config, logf func(string, ...any), i int, next *backend) error {
+func (sd *side) flip(ctx context.Context, cfg Config, logf func(string, ...any), benchCPU func() time.Duration, i int, next *backend) error {
 	sr := sd.sr
 	p0, _ := procstat.CPU(sd.pid)
 	time.Sleep(time.Second) // let keepalives and GC settle between changes
 	p1, _ := procstat.CPU(sd.pid)
 	sd.paused += p1 - p0
-	self0, _ := procstat.CPU(os.Getpid())
+	bench0, clients0 := benchCPU(), clientsCPU(sd.procs)
 	defer func() {
-		self1, _ := procstat.CPU(os.Getpid())
-		sd.self += self1 - self0
+		sd.bench += benchCPU() - bench0
+		sd.clients += clientsCPU(sd.procs) - clients0
 	}()
 	t0 := time.Now()
 	if err := sd.change(next); err != nil {
@@ -406,16 +381,22 @@ func (sd *side) finish(cfg Config, logf func(string, ...any)) {
 	// upper bound on the cost of one change.
 	sd.sr.CPUPerChange = (cpu1 - sd.cpu0) / n
 	if r1, w1, err := processSyscalls(sd.pid); err == nil {
-		logf("%s: %d read and %d write syscalls per change; CPU per change %v, of which %v in its 1 s pauses; this process (clients, backends, gateway) %v per change",
-			sd.sr.Name, (r1-sd.r0)/int64(n), (w1-sd.w0)/int64(n), sd.sr.CPUPerChange, sd.paused/n, sd.self/n)
+		logf("%s: %d read and %d write syscalls per change; CPU per change %v, of which %v in its 1 s pauses; the benchmark's processes (clients of both servers, backends, gateway) %v per change, of which its own clients %v",
+			sd.sr.Name, (r1-sd.r0)/int64(n), (w1-sd.w0)/int64(n), sd.sr.CPUPerChange, sd.paused/n, sd.bench/n, sd.clients/n)
 	}
 }
 
-// profile records this process's CPU profile (clients, backends,
-// gateway) until stop, and each server's CPU and allocation profiles for d
-// (the change phase, roughly).
+// profile records this process's CPU profile (backends, gateway) until
+// stop, each server's CPU and allocation profiles for d (the change phase,
+// roughly), and has every client process start its CPU profile, which it
+// writes when it exits.
 func profile(ctx context.Context, dir string, sides []*side, d time.Duration) (stop func(), err error) {
-	f, err := os.Create(filepath.Join(dir, "clients.cpu.pprof"))
+	for _, sd := range sides {
+		if err := startProfiles(sd.procs); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Create(filepath.Join(dir, "bench.cpu.pprof"))
 	if err != nil {
 		return nil, err
 	}

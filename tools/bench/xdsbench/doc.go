@@ -8,7 +8,10 @@
 // Both servers run at once, each a subprocess so that its RSS and CPU are
 // its own, each with Streams grpc-go ClientConns of its own (each with its
 // own xDS client, ADS stream and node id,
-// xds.NewXDSResolverWithConfigForTesting) that make one call. Then Changes
+// xds.NewXDSResolverWithConfigForTesting) that make one call. The clients
+// run in ClientProcs processes per server (this executable re-executed as
+// ClientsCommand), as production clients each run in their own process
+// with their own heap and garbage collector. Then Changes
 // times each server's endpoint set flips between {A} and {B}, the two
 // servers' changes alternating (bare, xds, bare, ...) so that the machine's
 // load changing during the run hits both alike. For every change it
