@@ -322,9 +322,22 @@ func (c *Controller) markAbsent(uid string) {
 
 // orphanDependents removes the owner references to obj from its dependents,
 // then its orphan finalizer.
+//
+// The dependents are listed from the API, not the caches: a dependent the
+// caches have not seen yet (created just before the owner's deletion, on a
+// busy machine) would keep its reference, and once the owner is gone it
+// would be collected as a dependent of a dead owner instead of orphaned.
 func (c *Controller) orphanDependents(ctx context.Context, src source, obj kinds.Object) error {
 	uid := obj.GetMetadata().GetUid()
-	deps := c.dependents(uid)
+	ns := obj.GetMetadata().GetNamespace() // "" for a cluster-scoped owner: every namespace
+	var deps []kinds.Object
+	for _, s := range c.sources {
+		d, err := s.listDependents(ctx, ns, uid)
+		if err != nil {
+			return fmt.Errorf("listing the dependents of %s: %w", item(obj), err)
+		}
+		deps = append(deps, d...)
+	}
 	var errs []error
 	for _, dep := range deps {
 		next := proto.Clone(dep).(kinds.Object)

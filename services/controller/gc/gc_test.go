@@ -53,6 +53,15 @@ func (f *fakeSource) dependents(uid string) []kinds.Object {
 	}
 	return out
 }
+func (f *fakeSource) listDependents(_ context.Context, ns, uid string) ([]kinds.Object, error) {
+	var out []kinds.Object
+	for _, o := range f.api {
+		if (ns == "" || !f.k.Namespaced || o.GetMetadata().GetNamespace() == ns) && slices.Contains(ownerref.UIDs(o), uid) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
 func (f *fakeSource) read(_ context.Context, ns, name string) (kinds.Object, error) {
 	key := name
 	if ns != "" {
@@ -158,11 +167,14 @@ func TestOwnerFinalizers(t *testing.T) {
 		rss.add(owner)
 		pods.add(podOwnedBy("p1", ref("a", "ua", true)))
 		pods.add(podOwnedBy("p2", ref("a", "ua", true), ref("b", "ub", false)))
+		// In the API but not yet in the cache: orphaned all the same.
+		late := podOwnedBy("p3", ref("a", "ua", true))
+		pods.api[kinds.Key(late)] = late
 		c := newCollector(rss, pods)
 		if err := c.sync(context.Background(), "ReplicaSet|ns/a"); err != nil {
 			t.Fatal(err)
 		}
-		if len(pods.updates) != 2 || len(pods.deletes) != 0 {
+		if len(pods.updates) != 3 || len(pods.deletes) != 0 {
 			t.Fatalf("pod writes: %v %v", pods.updates, pods.deletes)
 		}
 		for _, p := range pods.updates {

@@ -2,6 +2,7 @@ package gc
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/grpc"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/shoalmesh/shoal/sdk/go/informer"
 	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/services/controller/informers"
+	"github.com/shoalmesh/shoal/services/controller/ownerref"
 )
 
 // source is one kind the collector sees: its cache and its API, behind
@@ -20,6 +22,9 @@ type source interface {
 	// dependents returns the cached objects that have an owner reference
 	// with this uid.
 	dependents(uid string) []kinds.Object
+	// listDependents lists, from the API (not the cache), the objects of
+	// namespace ("" for all) with an owner reference with this uid.
+	listDependents(ctx context.Context, namespace, uid string) ([]kinds.Object, error)
 	// read gets the object from the API (NotFound when absent).
 	read(ctx context.Context, namespace, name string) (kinds.Object, error)
 	delete(ctx context.Context, namespace, name string, o client.DeleteOptions) error
@@ -55,6 +60,23 @@ func (s *typedSource[T]) dependents(uid string) []kinds.Object {
 		out[i] = o
 	}
 	return out
+}
+
+func (s *typedSource[T]) listDependents(ctx context.Context, namespace, uid string) ([]kinds.Object, error) {
+	if !s.cli.Kind().Namespaced {
+		namespace = ""
+	}
+	res, err := s.cli.List(ctx, client.ListOptions{Namespace: namespace})
+	if err != nil {
+		return nil, err
+	}
+	var out []kinds.Object
+	for _, o := range res.Items {
+		if slices.Contains(ownerref.UIDs(o), uid) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 func (s *typedSource[T]) read(ctx context.Context, namespace, name string) (kinds.Object, error) {
