@@ -34,15 +34,9 @@ func PathsIn(dir string) Paths {
 // pins both at PathsIn(dir). Namespaces already pinned there are kept (an
 // agent restarted in the middle of a start). On failure nothing is left.
 func Pin(dir, hostname string) (Paths, error) {
-	p := PathsIn(dir)
-	if Pinned(dir) {
-		return p, nil
-	}
-	if err := Release(dir); err != nil {
-		return Paths{}, err
-	}
-	if err := mountPoints(dir, p); err != nil {
-		return Paths{}, err
+	p, done, err := prepare(dir)
+	if err != nil || done {
+		return p, err
 	}
 	errc := make(chan error, 1)
 	// The namespaces are made on a thread of its own, locked to this
@@ -98,21 +92,32 @@ func pinOnThread(p Paths, hostname string) (restored bool, err error) {
 // by an agent before namespaces were pinned). Namespaces already pinned
 // there are kept.
 func PinFrom(dir string, pid uint32) (Paths, error) {
-	p := PathsIn(dir)
-	if Pinned(dir) {
-		return p, nil
-	}
-	if err := Release(dir); err != nil {
-		return Paths{}, err
-	}
-	if err := mountPoints(dir, p); err != nil {
-		return Paths{}, err
+	p, done, err := prepare(dir)
+	if err != nil || done {
+		return p, err
 	}
 	if err := bindNS(fmt.Sprintf("/proc/%d/ns/", pid), p); err != nil {
 		_ = Release(dir)
 		return Paths{}, err
 	}
 	return p, nil
+}
+
+// prepare returns the paths in dir, done when namespaces are pinned there
+// already; otherwise it clears what a failed attempt left and makes the
+// mount points.
+func prepare(dir string) (p Paths, done bool, err error) {
+	p = PathsIn(dir)
+	if Pinned(dir) {
+		return p, true, nil
+	}
+	if err := Release(dir); err != nil {
+		return Paths{}, false, err
+	}
+	if err := mountPoints(dir, p); err != nil {
+		return Paths{}, false, err
+	}
+	return p, false, nil
 }
 
 func mountPoints(dir string, p Paths) error {
