@@ -253,12 +253,18 @@ func (c *Controller) collect(ctx context.Context, src source, obj kinds.Object) 
 	if len(waiting) > 0 {
 		why = "its owner is being deleted in foreground"
 	}
+	// Deleted only as judged: from the cache's copy, whose owner
+	// references may be stale (removed meanwhile by an orphaning owner).
 	err := src.delete(ctx, m.GetNamespace(), m.GetName(), client.DeleteOptions{
-		Preconditions:     &shoalv1.Preconditions{Uid: m.GetUid()},
+		Preconditions:     &shoalv1.Preconditions{Uid: m.GetUid(), ResourceVersion: m.GetResourceVersion()},
 		PropagationPolicy: policy,
 	})
 	if client.IsNotFound(err) {
 		return nil
+	}
+	if client.IsConflict(err) {
+		// The error requeues it, judged again on a newer copy.
+		return fmt.Errorf("%s changed since it was judged garbage: %w", item(obj), err)
 	}
 	if err != nil {
 		return fmt.Errorf("deleting %s: %w", item(obj), err)

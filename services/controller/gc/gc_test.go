@@ -73,6 +73,13 @@ func (f *fakeSource) read(_ context.Context, ns, name string) (kinds.Object, err
 	return nil, status.Error(codes.NotFound, key+" not found")
 }
 func (f *fakeSource) delete(_ context.Context, ns, name string, o client.DeleteOptions) error {
+	key := name
+	if ns != "" {
+		key = ns + "/" + name
+	}
+	if rv := o.Preconditions.GetResourceVersion(); rv != "" && rv != f.api[key].GetMetadata().GetResourceVersion() {
+		return status.Error(codes.Aborted, key+" was modified")
+	}
 	f.deletes = append(f.deletes, fmt.Sprintf("%s/%s:%s", ns, name, o.PropagationPolicy))
 	return nil
 }
@@ -157,6 +164,30 @@ func TestCollect(t *testing.T) {
 				t.Fatal("cached pod modified")
 			}
 		})
+	}
+}
+
+// A dependent judged from a stale cached copy (its owner reference since
+// removed by an orphaning owner) is not deleted: the delete carries the
+// copy's resource version, fails, and the sync errs so it is requeued.
+func TestCollectStaleCopy(t *testing.T) {
+	pods := newFake("Pod")
+	cached := podOwnedBy("p", ref("a", "ua", true))
+	cached.Metadata.ResourceVersion = "5"
+	pods.add(cached)
+	orphaned := podOwnedBy("p")
+	orphaned.Metadata.ResourceVersion = "6"
+	pods.api["ns/p"] = orphaned
+	c := newCollector(newFake("ReplicaSet"), pods)
+	if err := c.sync(context.Background(), "Pod|ns/p"); err == nil {
+		t.Fatal("sync of a stale copy succeeded; want an error that requeues it")
+	}
+	if len(pods.deletes) != 0 {
+		t.Fatalf("deleted from a stale copy: %v", pods.deletes)
+	}
+	pods.objs["ns/p"] = orphaned // the cache catches up
+	if err := c.sync(context.Background(), "Pod|ns/p"); err != nil || len(pods.deletes) != 0 {
+		t.Fatalf("an orphan is kept: err %v, deletes %v", err, pods.deletes)
 	}
 }
 
