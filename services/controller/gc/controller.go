@@ -338,6 +338,9 @@ func (c *Controller) orphanDependents(ctx context.Context, src source, obj kinds
 	ns := obj.GetMetadata().GetNamespace() // "" for a cluster-scoped owner: every namespace
 	var deps []kinds.Object
 	for _, s := range c.sources {
+		if ns != "" && !s.kind().Namespaced {
+			continue // a namespaced owner has no cluster-scoped dependents
+		}
 		d, err := s.listDependents(ctx, ns, uid)
 		if err != nil {
 			return fmt.Errorf("listing the dependents of %s: %w", item(obj), err)

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 	kworkqueue "k8s.io/client-go/util/workqueue"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
@@ -449,5 +448,3 @@ func (m *Manager) logDir(ns, name, uid string) string {
 func (m *Manager) logPath(ns, name, uid, container string, attempt int) string {
 	return filepath.Join(m.logDir(ns, name, uid), container, fmt.Sprintf("%d.log", attempt))
 }
-
-func now() *timestamppb.Timestamp { return timestamppb.Now() }
