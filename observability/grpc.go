@@ -20,37 +20,33 @@ import (
 )
 
 // ServerOptions returns everything a Shoal gRPC server needs to be
-// observable, as the single interceptor chain of the service: recovery,
-// then metrics, then the caller's interceptors (authentication,
-// authorization, ...) in the order given.
+// observable, as the single interceptor chain of the service: the server
+// span, recovery and metrics in one interceptor (serveUnary/serveStream),
+// then the caller's interceptors (authentication, authorization, ...) in
+// the order given.
 //
-// Recovery comes first so that a panic anywhere below it, including in the
-// caller's interceptors, becomes codes.Internal instead of killing the
-// process; metrics come next so that requests rejected by authentication
-// are still counted. Panics in goroutines a handler starts itself cannot be
-// recovered here.
-//
-// Tracing rides on a stats handler rather than an interceptor so that it
-// also sees the time spent before the chain runs; grpc.health.v1 calls are
-// not traced because probes would drown real traces.
+// Observation comes first so that a panic anywhere below it, including in
+// the caller's interceptors, becomes codes.Internal instead of killing the
+// process, and so that requests rejected by authentication are still
+// counted and traced. Panics in goroutines a handler starts itself cannot
+// be recovered here.
 //
 // Pass the result to grpc.NewServer; adding further interceptor options
 // there would start a second chain.
 func (o *Observability) ServerOptions(unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServerInterceptor) []grpc.ServerOption {
-	us := []grpc.UnaryServerInterceptor{o.recoverUnary, o.serverMetrics.unary}
+	us := []grpc.UnaryServerInterceptor{o.serveUnary}
 	for _, i := range unary {
 		if i != nil {
 			us = append(us, i)
 		}
 	}
-	ss := []grpc.StreamServerInterceptor{o.recoverStream, o.serverMetrics.stream}
+	ss := []grpc.StreamServerInterceptor{o.serveStream}
 	for _, i := range stream {
 		if i != nil {
 			ss = append(ss, i)
 		}
 	}
 	return []grpc.ServerOption{
-		grpc.StatsHandler(withoutPayloads{otelgrpc.NewServerHandler(o.otelgrpcOptions()...)}),
 		grpc.ChainUnaryInterceptor(us...),
 		grpc.ChainStreamInterceptor(ss...),
 	}
@@ -71,6 +67,7 @@ func (o *Observability) DialOptions() []grpc.DialOption {
 // otelgrpcOptions passes every provider explicitly, because otelgrpc falls
 // back to the OpenTelemetry globals that this package never sets. RPC
 // metrics come from Prometheus, so otelgrpc's own meter is a no-op.
+// Only clients use otelgrpc; servers trace in serveUnary/serveStream.
 func (o *Observability) otelgrpcOptions() []otelgrpc.Option {
 	return []otelgrpc.Option{
 		otelgrpc.WithTracerProvider(o.TracerProvider),
@@ -84,8 +81,8 @@ func (o *Observability) otelgrpcOptions() []otelgrpc.Option {
 // otelgrpc records nothing for a message unless message events are on
 // (they are not: a watch stream would pile one span event per object onto
 // a span that lives for hours), yet it looks its state up in the context
-// for each: on a gateway serving thousands of watchers that was 6 % of its
-// CPU, spent on nothing.
+// for each: for a client reading a busy watch that is CPU spent on
+// nothing.
 type withoutPayloads struct{ stats.Handler }
 
 func (h withoutPayloads) HandleRPC(ctx context.Context, rs stats.RPCStats) {
@@ -94,24 +91,6 @@ func (h withoutPayloads) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 		return
 	}
 	h.Handler.HandleRPC(ctx, rs)
-}
-
-func (o *Observability) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			resp, err = nil, o.recovered(ctx, info.FullMethod, r)
-		}
-	}()
-	return handler(ctx, req)
-}
-
-func (o *Observability) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = o.recovered(ss.Context(), info.FullMethod, r)
-		}
-	}()
-	return handler(srv, ss)
 }
 
 // recovered logs the panic with its stack (debug.Stack still shows the
@@ -145,37 +124,8 @@ func splitMethod(fullMethod string) (service, method string) {
 	return s, m
 }
 
-func (m *serverMetrics) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	start := time.Now()
-	returned := false
-	defer func() {
-		m.observe(info.FullMethod, returned, err, time.Since(start))
-	}()
-	resp, err = handler(ctx, req)
-	returned = true
-	return resp, err
-}
-
-func (m *serverMetrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	start := time.Now()
-	returned := false
-	defer func() {
-		m.observe(info.FullMethod, returned, err, time.Since(start))
-	}()
-	err = handler(srv, ss)
-	returned = true
-	return err
-}
-
-// observe records one finished RPC. When the handler did not return, a
-// panic is passing through on its way to the recovery interceptor, which
-// will answer codes.Internal; recording that here, instead of recovering
-// and re-panicking, leaves the panic and its stack untouched.
-func (m *serverMetrics) observe(fullMethod string, returned bool, err error, d time.Duration) {
-	code := codes.Internal
-	if returned {
-		code = codeOf(err)
-	}
+// observe records one finished RPC.
+func (m *serverMetrics) observe(fullMethod string, code codes.Code, d time.Duration) {
 	service, method := splitMethod(fullMethod)
 	m.handled.WithLabelValues(service, method, code.String()).Inc()
 	m.seconds.WithLabelValues(service, method).Observe(d.Seconds())

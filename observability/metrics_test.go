@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc/codes"
 )
 
 func TestServeMetricsDisabled(t *testing.T) {
@@ -165,7 +166,7 @@ func TestShutdownIdempotent(t *testing.T) {
 func TestMetricsLint(t *testing.T) {
 	o, _ := setupTest(t, NewConfig("svc"))
 	// Touch every vector so that lint sees a sample of each.
-	o.serverMetrics.observe("/a.B/C", true, nil, time.Millisecond)
+	o.serverMetrics.observe("/a.B/C", codes.OK, time.Millisecond)
 	o.clientMetrics.observe("/a.B/C", nil, time.Millisecond)
 	fams, err := o.Registry.Gather()
 	if err != nil {

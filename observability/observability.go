@@ -37,6 +37,7 @@ type Observability struct {
 	tp            *sdktrace.TracerProvider
 	exporter      sdktrace.SpanExporter // nil when spans are not exported
 	serverMetrics *serverMetrics
+	serverTracer  trace.Tracer // of the server spans (servertrace.go)
 	clientMetrics *clientMetrics
 	fluent        *FluentSink // nil without FluentdAddress
 
@@ -96,6 +97,7 @@ func Setup(ctx context.Context, cfg Config, logOut io.Writer) (*Observability, e
 		tp:             tp,
 		exporter:       exp,
 		serverMetrics:  sm,
+		serverTracer:   tp.Tracer(serverTracerName),
 		clientMetrics:  cm,
 		fluent:         fluentSink,
 		stop:           make(chan struct{}),

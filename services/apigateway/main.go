@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/shoalmesh/shoal/observability"
@@ -32,10 +34,18 @@ func run(args []string) error {
 	fs.IntVar(&cfg.WatchCacheSize, "watch-cache-size", cfg.WatchCacheSize, "events kept per kind for watchers that resume")
 	fs.DurationVar(&cfg.BookmarkInterval, "watch-bookmark-interval", cfg.BookmarkInterval, "how often idle watches get a bookmark")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
+	gcPercent := gateway.DefaultGCPercent
+	if os.Getenv("GOGC") != "" {
+		gcPercent = 0 // an explicit GOGC wins over the default
+	}
+	fs.IntVar(&gcPercent, "gc-percent", gcPercent, "garbage collection target, as Go's GOGC (heap growth in % before a collection); 0 leaves it to GOGC")
 	ocfg.RegisterFlags(fs)
 	ocfg.RegisterMetricsFlags(fs)
 	if err := flagenv.Parse(fs, "SHOAL_APIGATEWAY", args); err != nil {
 		return err
+	}
+	if gcPercent > 0 {
+		debug.SetGCPercent(gcPercent)
 	}
 	if etcdEndpoints != "" {
 		cfg.EtcdEndpoints = strings.Split(etcdEndpoints, ",")

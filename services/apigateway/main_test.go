@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/internal/binarytest"
 	"github.com/shoalmesh/shoal/sdk/go/client"
+	"github.com/shoalmesh/shoal/services/apigateway/gateway"
 	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
 )
 
@@ -30,8 +33,10 @@ func TestBinary(t *testing.T) {
 		"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", gatewaytest.FreePort(t)),
 		"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", gatewaytest.FreePort(t)),
 	)
-	// Listen and metrics addresses come from the environment only.
-	cmd.Env = append(os.Environ(), "SHOAL_APIGATEWAY_LISTEN="+listen, "SHOAL_APIGATEWAY_METRICS_ADDR="+metrics)
+	// Listen and metrics addresses come from the environment only; without
+	// GOGC there the gateway's own GC target applies.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") })
+	cmd.Env = append(env, "SHOAL_APIGATEWAY_LISTEN="+listen, "SHOAL_APIGATEWAY_METRICS_ADDR="+metrics)
 	p := binarytest.Start(t, cmd)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -50,6 +55,7 @@ func TestBinary(t *testing.T) {
 		// The bootstrap namespaces, plus the one above.
 		`shoal_apigateway_etcd_request_seconds_count{kind="Namespace",op="create"} 4`,
 		`shoal_apigateway_watchers{kind="Pod"} 0`,
+		fmt.Sprintf("go_gc_gogc_percent %d", gateway.DefaultGCPercent),
 	)
 
 	w, err := client.For[*shoalv1.Namespace](conn).Watch(ctx, client.WatchOptions{FieldSelector: "metadata.name=bin"})
