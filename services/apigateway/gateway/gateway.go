@@ -58,14 +58,14 @@ type Config struct {
 }
 
 // DefaultGCPercent is the gateway's garbage collection target (GOGC),
-// twice Go's default. A collection's cost grows with the number of open
-// watch streams, since each is a goroutine whose stack is scanned, and a
-// collection that starts while one write fans out to every watcher makes
-// the sending goroutines do its marking: with 10,000 watchers that added
-// about 100 ms to one event in every 60 or so. At 200 collections come
-// half as often, for a heap peak about 1.5 times as large (docs/
-// benchmarks.md has the figures).
-const DefaultGCPercent = 200
+// three times Go's default. A collection's cost grows with the number of
+// open watch streams, each a goroutine whose stack is scanned, and one
+// that starts while a write fans out to every watcher has the sending
+// goroutines do its marking (each owes the collector work as soon as it
+// allocates): with 10,000 watchers that added about 100 ms to one event
+// in every 60 at Go's default. At 300 it is one event in about 230, for a
+// heap peak of about 310 MB and 385 MiB RSS (docs/benchmarks.md).
+const DefaultGCPercent = 300
 
 // NewConfig returns the defaults.
 func NewConfig() Config {

@@ -49,6 +49,10 @@ type Config struct {
 	// split into (evenly, by consecutive node ids); both servers get the
 	// same number. See ClientsCommand for why they are processes.
 	ClientProcs int
+	// ClientMaxProcs, when positive, is each client process's GOMAXPROCS
+	// (as a pod with that CPU limit gets from Go's container-aware
+	// default); 0 leaves Go's default, the machine's cores.
+	ClientMaxProcs int
 	// ClientExe is the executable started as a client process, with
 	// ClientsCommand as its first argument; empty is this executable.
 	ClientExe string

@@ -220,6 +220,9 @@ func startClients(ctx context.Context, cfg Config, sd *side, logw io.Writer) ([]
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 		cmd.WaitDelay = 10 * time.Second
 		cmd.Stderr = logw
+		if cfg.ClientMaxProcs > 0 {
+			cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.ClientMaxProcs))
+		}
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			return procs, err
