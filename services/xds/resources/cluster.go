@@ -5,6 +5,7 @@ import (
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	roundrobin "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/round_robin/v3"
 	httpopts "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -30,6 +31,7 @@ func Cluster(name string, spec *shoalv1.ServiceSpec, port *shoalv1.ServicePort, 
 		EdsClusterConfig:     &cluster.Cluster_EdsClusterConfig{EdsConfig: adsSource(), ServiceName: name},
 		ConnectTimeout:       durationpb.New(o.ConnectTimeout),
 		LbPolicy:             cluster.Cluster_ROUND_ROBIN,
+		LoadBalancingPolicy:  roundRobinPolicy(),
 		OutlierDetection:     outlier(o),
 		CircuitBreakers: &cluster.CircuitBreakers{Thresholds: []*cluster.CircuitBreakers_Thresholds{{
 			Priority:           core.RoutingPriority_DEFAULT,
@@ -41,11 +43,13 @@ func Cluster(name string, spec *shoalv1.ServiceSpec, port *shoalv1.ServicePort, 
 	}
 	switch spec.GetLoadBalancing().GetPolicy() {
 	case shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_LEAST_REQUEST:
+		c.LoadBalancingPolicy = nil
 		c.LbPolicy = cluster.Cluster_LEAST_REQUEST
 		c.LbConfig = &cluster.Cluster_LeastRequestLbConfig_{LeastRequestLbConfig: &cluster.Cluster_LeastRequestLbConfig{
 			ChoiceCount: wrapperspb.UInt32(2),
 		}}
 	case shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_RING_HASH:
+		c.LoadBalancingPolicy = nil
 		c.LbPolicy = cluster.Cluster_RING_HASH
 		c.LbConfig = &cluster.Cluster_RingHashLbConfig_{RingHashLbConfig: &cluster.Cluster_RingHashLbConfig{
 			MinimumRingSize: wrapperspb.UInt64(1024),
@@ -62,6 +66,25 @@ func Cluster(name string, spec *shoalv1.ServiceSpec, port *shoalv1.ServicePort, 
 		})}
 	}
 	return c
+}
+
+// roundRobinPolicy is round robin over every endpoint, as the typed
+// policy rather than the ROUND_ROBIN enum (which stays set, for clients
+// that predate load_balancing_policy; both Envoy and gRPC prefer the typed
+// field). gRPC clients read the enum as round robin inside locality
+// weighting (xds_wrr_locality over weighted_target): two more balancers,
+// whose JSON configs a client re-parses on every endpoint update (without
+// them the xds benchmark's client p99 fell by about 15 %). Every locality's
+// weight is its number of endpoints (Assignment), so locality-weighted
+// round robin and flat round robin spread calls alike; Envoy ignores the
+// weights without locality_weighted_lb_config either way.
+func roundRobinPolicy() *cluster.LoadBalancingPolicy {
+	return &cluster.LoadBalancingPolicy{Policies: []*cluster.LoadBalancingPolicy_Policy{{
+		TypedExtensionConfig: &core.TypedExtensionConfig{
+			Name:        "envoy.load_balancing_policies.round_robin",
+			TypedConfig: mustAny(&roundrobin.RoundRobin{}),
+		},
+	}}}
 }
 
 func outlier(o Options) *cluster.OutlierDetection {

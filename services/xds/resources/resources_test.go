@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	roundrobin "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/round_robin/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -96,6 +98,52 @@ func TestServiceResourcesValidate(t *testing.T) {
 						t.Errorf("port %d: %T: %v", r.Port, v, err)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestClusterLBPolicy: round robin is the typed, flat policy (gRPC clients
+// would otherwise nest it in locality weighting); the other policies keep
+// the enum and their config.
+func TestClusterLBPolicy(t *testing.T) {
+	tests := []struct {
+		name       string
+		policy     shoalv1.LoadBalancerPolicy
+		wantEnum   cluster.Cluster_LbPolicy
+		wantTyped  bool
+		wantConfig bool
+	}{
+		{"unspecified is round robin", shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_UNSPECIFIED, cluster.Cluster_ROUND_ROBIN, true, false},
+		{"round robin", shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_ROUND_ROBIN, cluster.Cluster_ROUND_ROBIN, true, false},
+		{"least request", shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_LEAST_REQUEST, cluster.Cluster_LEAST_REQUEST, false, true},
+		{"ring hash", shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_RING_HASH, cluster.Cluster_RING_HASH, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := svc("greeter", []*shoalv1.ServicePort{port("grpc", 50051, grpcP)}, func(s *shoalv1.ServiceSpec) {
+				s.LoadBalancing = &shoalv1.LoadBalancing{Policy: tc.policy, HashHeader: "X-User"}
+			})
+			c := Cluster("c", s.Spec, s.Spec.Ports[0], DefaultOptions())
+			if c.GetLbPolicy() != tc.wantEnum {
+				t.Errorf("lb_policy %v, want %v", c.GetLbPolicy(), tc.wantEnum)
+			}
+			if (c.GetLbConfig() != nil) != tc.wantConfig {
+				t.Errorf("lb_config %v, want one: %v", c.GetLbConfig(), tc.wantConfig)
+			}
+			ps := c.GetLoadBalancingPolicy().GetPolicies()
+			if !tc.wantTyped {
+				if len(ps) != 0 {
+					t.Fatalf("load_balancing_policy %v, want none (the enum applies)", ps)
+				}
+				return
+			}
+			if len(ps) != 1 {
+				t.Fatalf("load_balancing_policy has %d policies, want 1", len(ps))
+			}
+			rr := &roundrobin.RoundRobin{}
+			if err := ps[0].GetTypedExtensionConfig().GetTypedConfig().UnmarshalTo(rr); err != nil {
+				t.Fatalf("typed policy is not RoundRobin: %v", err)
 			}
 		})
 	}
