@@ -49,9 +49,11 @@ type Config struct {
 	// split into (evenly, by consecutive node ids); both servers get the
 	// same number. See ClientsCommand for why they are processes.
 	ClientProcs int
-	// ClientMaxProcs, when positive, is each client process's GOMAXPROCS
-	// (as a pod with that CPU limit gets from Go's container-aware
-	// default); 0 leaves Go's default, the machine's cores.
+	// ClientMaxProcs, when positive, is each client process's GOMAXPROCS,
+	// as a pod with that CPU limit gets from Go's container-aware default;
+	// 0 leaves Go's default, every core of the machine. The default, 1,
+	// keeps 2*ClientProcs client processes from running twice as many
+	// scheduler threads as the machine has cores against the servers.
 	ClientMaxProcs int
 	// ClientExe is the executable started as a client process, with
 	// ClientsCommand as its first argument; empty is this executable.
@@ -66,9 +68,9 @@ type Config struct {
 }
 
 // NewConfig returns the defaults: 1,000 streams in 8 processes per
-// server, 5 changes.
+// server with GOMAXPROCS=1 each, 5 changes.
 func NewConfig() Config {
-	return Config{Streams: 1000, Changes: 5, Debounce: 20 * time.Millisecond, Timeout: 3 * time.Minute, ClientProcs: 8}
+	return Config{Streams: 1000, Changes: 5, Debounce: 20 * time.Millisecond, Timeout: 3 * time.Minute, ClientProcs: 8, ClientMaxProcs: 1}
 }
 
 // Result is one run.

@@ -18,7 +18,7 @@ func (r *Result) Markdown() []byte {
 	fmt.Fprintf(&b, "- Machine: %s\n", report.ThisMachine())
 	fmt.Fprintf(&b, "- Load average at start: %s\n", report.LoadAverage())
 	fmt.Fprintf(&b, "- %d proxyless grpc-go clients (one ADS stream and node id each), %d endpoint flips per server, xds --debounce %v\n", c.Streams, c.Changes, c.Debounce)
-	fmt.Fprintf(&b, "- Clients in processes of their own, each with its own heap and GC (in production every client is its own process): %s per server, the same for both. They share the cores with the servers, so a server's push competes with its clients' threads, as it would not with clients on other machines\n\n", procsPhrase(c.Streams, c.ClientProcs))
+	fmt.Fprintf(&b, "- Clients in processes of their own, each with its own heap and GC (in production every client is its own process): %s per server, the same for both, %s. They share the cores with the servers, so a server's push competes with its clients' threads, as it would not with clients on other machines\n\n", procsPhrase(c.Streams, c.ClientProcs), maxProcsPhrase(c.ClientMaxProcs))
 	t := report.Table{Title: "Convergence after an Endpoints change", Columns: []string{"server", "push p50", "push p99", "push max", "ack p50", "ack p99", "ack max", "client p50", "client p99", "client max", "RSS", "CPU per change"}}
 	for _, s := range []ServerResult{r.Bare, r.XDS} {
 		t.AddRow(s.Name, report.Millis(pct(s.Push, 50)), report.Millis(pct(s.Push, 99)), report.Millis(pct(s.Push, 100)),
@@ -34,6 +34,14 @@ func (r *Result) Markdown() []byte {
 	half := r.Bare.CPUPerChange / 2
 	fmt.Fprintf(&b, "- %s\n", report.Verdict("CPU per change", report.Millis(r.XDS.CPUPerChange), "<= half the bare server's ("+report.Millis(half)+")", r.XDS.CPUPerChange <= half))
 	return b.Bytes()
+}
+
+// maxProcsPhrase says what GOMAXPROCS the client processes run with.
+func maxProcsPhrase(n int) string {
+	if n <= 0 {
+		return "each with Go's default GOMAXPROCS (every core)"
+	}
+	return fmt.Sprintf("each with GOMAXPROCS=%d (as in a pod with a CPU limit of %d)", n, n)
 }
 
 // procsPhrase says how n clients are split into k processes: "8 processes
