@@ -43,6 +43,21 @@ func TestServerSpans(t *testing.T) {
 	client := testgrpc.NewTestServiceClient(conn)
 
 	const svc = "grpc.testing.TestService/"
+	unary := func(act string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := client.EmptyCall(withAction(ctx, act), &testgrpc.Empty{})
+			return err
+		}
+	}
+	stream := func(act string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			s, err := client.StreamingOutputCall(withAction(ctx, act), &testgrpc.StreamingOutputCallRequest{})
+			if err != nil {
+				return err
+			}
+			return recvAll(s)
+		}
+	}
 	tests := []struct {
 		name       string
 		call       func(ctx context.Context) error
@@ -50,49 +65,11 @@ func TestServerSpans(t *testing.T) {
 		wantCode   string
 		wantStatus otelcodes.Code
 	}{
-		{
-			name:     "unary ok",
-			call:     func(ctx context.Context) error { _, err := client.EmptyCall(ctx, &testgrpc.Empty{}); return err },
-			wantSpan: svc + "EmptyCall", wantCode: "OK", wantStatus: otelcodes.Unset,
-		},
-		{
-			name: "caller's mistake is no server fault",
-			call: func(ctx context.Context) error {
-				_, err := client.EmptyCall(withAction(ctx, actDeny), &testgrpc.Empty{})
-				return err
-			},
-			wantSpan: svc + "EmptyCall", wantCode: "UNAUTHENTICATED", wantStatus: otelcodes.Unset,
-		},
-		{
-			name: "panic is a server fault",
-			call: func(ctx context.Context) error {
-				_, err := client.EmptyCall(withAction(ctx, actPanicHandler), &testgrpc.Empty{})
-				return err
-			},
-			wantSpan: svc + "EmptyCall", wantCode: "INTERNAL", wantStatus: otelcodes.Error,
-		},
-		{
-			name: "stream ok",
-			call: func(ctx context.Context) error {
-				s, err := client.StreamingOutputCall(ctx, &testgrpc.StreamingOutputCallRequest{})
-				if err != nil {
-					return err
-				}
-				return recvAll(s)
-			},
-			wantSpan: svc + "StreamingOutputCall", wantCode: "OK", wantStatus: otelcodes.Unset,
-		},
-		{
-			name: "stream interceptor panics",
-			call: func(ctx context.Context) error {
-				s, err := client.StreamingOutputCall(withAction(ctx, actPanicInterceptor), &testgrpc.StreamingOutputCallRequest{})
-				if err != nil {
-					return err
-				}
-				return recvAll(s)
-			},
-			wantSpan: svc + "StreamingOutputCall", wantCode: "INTERNAL", wantStatus: otelcodes.Error,
-		},
+		{name: "unary ok", call: unary(""), wantSpan: svc + "EmptyCall", wantCode: "OK", wantStatus: otelcodes.Unset},
+		{name: "caller's mistake is no server fault", call: unary(actDeny), wantSpan: svc + "EmptyCall", wantCode: "UNAUTHENTICATED", wantStatus: otelcodes.Unset},
+		{name: "panic is a server fault", call: unary(actPanicHandler), wantSpan: svc + "EmptyCall", wantCode: "INTERNAL", wantStatus: otelcodes.Error},
+		{name: "stream ok", call: stream(""), wantSpan: svc + "StreamingOutputCall", wantCode: "OK", wantStatus: otelcodes.Unset},
+		{name: "stream interceptor panics", call: stream(actPanicInterceptor), wantSpan: svc + "StreamingOutputCall", wantCode: "INTERNAL", wantStatus: otelcodes.Error},
 		{
 			name: "health probes are not traced",
 			call: func(ctx context.Context) error {

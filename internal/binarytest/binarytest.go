@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -203,24 +202,6 @@ func (p *Process) WaitServing(t testing.TB, ctx context.Context, conn grpc.Clien
 			}
 		}
 	}
-}
-
-// WaitListening waits until addr accepts TCP connections. It fails the
-// test if the process exits first or timeout passes.
-func (p *Process) WaitListening(t testing.TB, addr string, timeout time.Duration) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(pollInterval) {
-		select {
-		case <-p.exited:
-			t.Fatalf("%s exited before listening on %s: %v", p.name, addr, p.err)
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return
-		}
-	}
-	t.Fatalf("%s never listened on %s", p.name, addr)
 }
 
 // Metrics fetches http://addr/metrics until it holds every string of want

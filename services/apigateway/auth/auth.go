@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -35,19 +34,6 @@ func (u *User) InGroup(g string) bool {
 		}
 	}
 	return false
-}
-
-type userKey struct{}
-
-// WithUser stores the caller in ctx.
-func WithUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(ctx, userKey{}, u)
-}
-
-// UserFrom returns the caller stored in ctx.
-func UserFrom(ctx context.Context) (*User, bool) {
-	u, ok := ctx.Value(userKey{}).(*User)
-	return u, ok
 }
 
 // ErrUnauthenticated: no or unknown credentials.

@@ -72,7 +72,7 @@ func (i *Interceptors) Unary(ctx context.Context, req any, info *grpc.UnaryServe
 			return nil, err
 		}
 	}
-	return handler(WithUser(ctx, u), req)
+	return handler(ctx, req)
 }
 
 // Stream is the stream interceptor; it authorizes on the first request
@@ -85,19 +85,16 @@ func (i *Interceptors) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 	if err != nil {
 		return err
 	}
-	return handler(srv, &authorizedStream{ServerStream: ss, ctx: WithUser(ss.Context(), u), i: i, u: u, method: info.FullMethod})
+	return handler(srv, &authorizedStream{ServerStream: ss, i: i, u: u, method: info.FullMethod})
 }
 
 type authorizedStream struct {
 	grpc.ServerStream
-	ctx    context.Context
 	i      *Interceptors
 	u      *User
 	method string
 	done   bool
 }
-
-func (s *authorizedStream) Context() context.Context { return s.ctx }
 
 func (s *authorizedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {

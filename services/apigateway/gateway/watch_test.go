@@ -19,15 +19,6 @@ import (
 	"github.com/shoalmesh/shoal/services/apigateway/gatewaytest"
 )
 
-func rvOf(t *testing.T, p *shoalv1.Pod) int64 {
-	t.Helper()
-	n, err := strconv.ParseInt(p.GetMetadata().GetResourceVersion(), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // TestWatchResumesAcrossGatewayRestart: a client watching through one
 // gateway resumes, after that gateway is gone, from its last resource
 // version on a gateway that started later, and sees every change in order.

@@ -108,13 +108,6 @@ func createPods(t *testing.T, conn grpc.ClientConnInterface, pods ...*shoalv1.Po
 	}
 }
 
-func createNamespace(t *testing.T, conn grpc.ClientConnInterface, name string) {
-	t.Helper()
-	if _, err := client.For[*shoalv1.Namespace](conn).Create(context.Background(), gatewaytest.Namespace(name)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // waitFor polls cond until it holds, failing the test with cond's last
 // explanation after waitTimeout.
 func waitFor(t *testing.T, what string, cond func() (bool, string)) {

@@ -43,7 +43,3 @@ func (r *Result) Document() *report.Document {
 	d.Tables = []*report.Table{lat, idle}
 	return d
 }
-
-// Markdown renders the result as the "Node agent" section of
-// docs/benchmarks.md, between its markers.
-func (r *Result) Markdown() []byte { return r.Document().Markdown() }

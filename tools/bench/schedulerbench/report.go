@@ -3,7 +3,6 @@ package schedulerbench
 import (
 	"bytes"
 	"fmt"
-	"io"
 
 	"github.com/shoalmesh/shoal/tools/bench/report"
 )
@@ -88,9 +87,4 @@ func (r *Result) Markdown() []byte {
 		_ = t.WriteMarkdown(&b)
 	}
 	return b.Bytes()
-}
-
-// WriteText prints the results for a terminal.
-func (r *Result) WriteText(w io.Writer) error {
-	return r.Document().WriteText(w)
 }
