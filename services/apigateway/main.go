@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -44,7 +45,10 @@ func run(args []string) error {
 	if err := flagenv.Parse(fs, "SHOAL_APIGATEWAY", args); err != nil {
 		return err
 	}
-	if gcPercent > 0 {
+	switch {
+	case gcPercent < 0:
+		return fmt.Errorf("--gc-percent %d: want 0 (GOGC decides) or a positive percentage", gcPercent)
+	case gcPercent > 0:
 		debug.SetGCPercent(gcPercent)
 	}
 	if etcdEndpoints != "" {

@@ -25,6 +25,11 @@ func TestBinary(t *testing.T) {
 	bin := binarytest.Build(t, ".")[0]
 	binarytest.Help(t, bin, "-etcd-endpoints", "SHOAL_APIGATEWAY_ETCD_ENDPOINTS", "-service-cidr", "-token-file")
 
+	// A bad flag value is refused, naming the flag, before anything starts.
+	if out, err := exec.Command(bin, "--gc-percent=-2").CombinedOutput(); err == nil || !strings.Contains(string(out), "--gc-percent") {
+		t.Errorf("--gc-percent=-2: err %v, output %q; want a failure naming the flag", err, out)
+	}
+
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", gatewaytest.FreePort(t))
 	metrics := fmt.Sprintf("127.0.0.1:%d", gatewaytest.FreePort(t))

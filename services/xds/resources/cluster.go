@@ -31,7 +31,6 @@ func Cluster(name string, spec *shoalv1.ServiceSpec, port *shoalv1.ServicePort, 
 		EdsClusterConfig:     &cluster.Cluster_EdsClusterConfig{EdsConfig: adsSource(), ServiceName: name},
 		ConnectTimeout:       durationpb.New(o.ConnectTimeout),
 		LbPolicy:             cluster.Cluster_ROUND_ROBIN,
-		LoadBalancingPolicy:  roundRobinPolicy(),
 		OutlierDetection:     outlier(o),
 		CircuitBreakers: &cluster.CircuitBreakers{Thresholds: []*cluster.CircuitBreakers_Thresholds{{
 			Priority:           core.RoutingPriority_DEFAULT,
@@ -43,19 +42,19 @@ func Cluster(name string, spec *shoalv1.ServiceSpec, port *shoalv1.ServicePort, 
 	}
 	switch spec.GetLoadBalancing().GetPolicy() {
 	case shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_LEAST_REQUEST:
-		c.LoadBalancingPolicy = nil
 		c.LbPolicy = cluster.Cluster_LEAST_REQUEST
 		c.LbConfig = &cluster.Cluster_LeastRequestLbConfig_{LeastRequestLbConfig: &cluster.Cluster_LeastRequestLbConfig{
 			ChoiceCount: wrapperspb.UInt32(2),
 		}}
 	case shoalv1.LoadBalancerPolicy_LOAD_BALANCER_POLICY_RING_HASH:
-		c.LoadBalancingPolicy = nil
 		c.LbPolicy = cluster.Cluster_RING_HASH
 		c.LbConfig = &cluster.Cluster_RingHashLbConfig_{RingHashLbConfig: &cluster.Cluster_RingHashLbConfig{
 			MinimumRingSize: wrapperspb.UInt64(1024),
 			MaximumRingSize: wrapperspb.UInt64(8 << 20),
 			HashFunction:    cluster.Cluster_RingHashLbConfig_XX_HASH,
 		}}
+	default:
+		c.LoadBalancingPolicy = roundRobinPolicy()
 	}
 	if protocol(port.GetProtocol()) == protoGRPC {
 		// Envoy must speak HTTP/2 to gRPC backends.

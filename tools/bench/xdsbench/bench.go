@@ -125,6 +125,9 @@ func (b *backend) connsSince(t0 time.Time) []time.Duration {
 // Run measures; progress goes to logw.
 func Run(ctx context.Context, cfg Config, logw io.Writer) (_ *Result, err error) {
 	logf := func(f string, a ...any) { fmt.Fprintf(logw, "xdsbench: "+f+"\n", a...) }
+	if cfg.ClientMaxProcs < 0 {
+		return nil, fmt.Errorf("xdsbench: client GOMAXPROCS %d: want 0 (Go's default) or more", cfg.ClientMaxProcs)
+	}
 	if cfg.Streams < 1 || cfg.ClientProcs < 1 || cfg.ClientProcs > cfg.Streams {
 		return nil, fmt.Errorf("xdsbench: %d client processes for %d streams: want 1 to %d", cfg.ClientProcs, cfg.Streams, cfg.Streams)
 	}
