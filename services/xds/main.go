@@ -24,7 +24,7 @@ func run(args []string) error {
 	fs.StringVar(&cfg.Token, "token", cfg.Token, "bearer token for the apigateway (empty when authentication is off)")
 	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "gRPC address serving ADS (SotW and delta) and grpc.health.v1")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "HTTP address of /metrics, /healthz, /debug/config?node=ID and /debug/acks; empty disables it")
-	fs.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce a burst of changes: rebuild this long after its first change")
+	fs.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "least time between two rebuilds: a change after a quiet period is pushed at once, later changes of a burst are coalesced until this has passed")
 	fs.StringVar(&cfg.Resources.Domain, "cluster-domain", cfg.Resources.Domain, "DNS suffix of service names (<svc>.<ns>.svc.<domain>)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful drain bound on SIGTERM")
 	ocfg.RegisterFlags(fs)

@@ -21,8 +21,9 @@ type Config struct {
 	// Pprof also serves /debug/pprof/ on AdminAddr. Off by default: it
 	// shows the command line and lets any caller spend the server's CPU.
 	Pprof bool
-	// Debounce coalesces a burst of changes: resources are rebuilt this
-	// long after the first change of a burst.
+	// Debounce is the least time between two rebuilds: a change after a
+	// quiet period is rebuilt at once, and the changes that follow within
+	// Debounce of a rebuild are coalesced into one rebuild when it ends.
 	Debounce time.Duration
 	// Resources are the settings of the generated resources (cluster
 	// domain, outlier detection, circuit breakers).

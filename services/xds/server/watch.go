@@ -118,26 +118,46 @@ func (s *Server) takeDirty() (svcs, pods map[string]struct{}, since time.Time) {
 	return svcs, pods, since
 }
 
-// loop rebuilds what changed, Debounce after the first change of a burst.
+// loop rebuilds what changed (see throttle).
 func (s *Server) loop() {
 	defer s.wg.Done()
+	throttle(s.ctx, s.kick, s.cfg.Debounce, s.flush)
+}
+
+// throttle calls flush for the kicks it receives until ctx ends, at most
+// once per every. A kick after a quiet period (no flush in the last every)
+// is flushed at once: an isolated change, such as one pod turning ready,
+// reaches the clients without waiting out a debounce window, which on a
+// busy machine is otherwise idle time in front of every client's update.
+// Kicks that follow within every of a flush wait for the window to close
+// and are flushed together, so a burst costs one immediate flush and then
+// one per window, as a trailing debounce of the same length does.
+func throttle(ctx context.Context, kick <-chan struct{}, every time.Duration, flush func()) {
+	var last time.Time
 	var timer *time.Timer
 	var fire <-chan time.Time
 	for {
 		select {
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			if timer != nil {
 				timer.Stop()
 			}
 			return
-		case <-s.kick:
-			if fire == nil {
-				timer = time.NewTimer(s.cfg.Debounce)
-				fire = timer.C
+		case <-kick:
+			if fire != nil {
+				continue // already due at the end of the window
 			}
+			if wait := every - time.Since(last); wait > 0 {
+				timer = time.NewTimer(wait)
+				fire = timer.C
+				continue
+			}
+			last = time.Now()
+			flush()
 		case <-fire:
 			fire = nil
-			s.flush()
+			last = time.Now()
+			flush()
 		}
 	}
 }

@@ -38,7 +38,8 @@ type Config struct {
 	Streams int
 	// Changes is the number of endpoint flips measured per server.
 	Changes int
-	// Debounce is the xds service's --debounce.
+	// Debounce is the xds service's --debounce; the changes are more than
+	// a second apart, so each is pushed at once whatever its value.
 	Debounce time.Duration
 	// XDSBin and BareBin are the binaries; empty builds them with go build
 	// (from the module root, the working directory).
@@ -68,9 +69,10 @@ type Config struct {
 }
 
 // NewConfig returns the defaults: 1,000 streams in 8 processes per
-// server with GOMAXPROCS=1 each, 5 changes.
+// server with GOMAXPROCS=1 each, 5 changes, the xds service's default
+// debounce.
 func NewConfig() Config {
-	return Config{Streams: 1000, Changes: 5, Debounce: 20 * time.Millisecond, Timeout: 3 * time.Minute, ClientProcs: 8, ClientMaxProcs: 1}
+	return Config{Streams: 1000, Changes: 5, Debounce: server.NewConfig().Debounce, Timeout: 3 * time.Minute, ClientProcs: 8, ClientMaxProcs: 1}
 }
 
 // Result is one run.
