@@ -124,14 +124,16 @@ func (s *Server) loop() {
 	throttle(s.ctx, s.kick, s.cfg.Debounce, s.flush)
 }
 
-// throttle calls flush for the kicks it receives until ctx ends, at most
-// once per every. A kick after a quiet period (no flush in the last every)
-// is flushed at once: an isolated change, such as one pod turning ready,
-// reaches the clients without waiting out a debounce window, which on a
-// busy machine is otherwise idle time in front of every client's update.
-// Kicks that follow within every of a flush wait for the window to close
-// and are flushed together, so a burst costs one immediate flush and then
-// one per window, as a trailing debounce of the same length does.
+// throttle calls flush for the kicks it receives until ctx ends, with at
+// least every between the end of one flush and the start of the next, as
+// kube-proxy's BoundedFrequencyRunner does for its min-sync-period. A kick
+// after a quiet period is flushed at once: an isolated change, such as one
+// pod turning ready, reaches the clients without waiting out a debounce
+// window, which on a busy machine is otherwise idle time in front of every
+// client's update. Kicks that follow within every of a flush wait for the
+// window to close and are flushed together, so a burst costs one
+// immediate flush and then one per window, as a trailing debounce of the
+// same length does.
 func throttle(ctx context.Context, kick <-chan struct{}, every time.Duration, flush func()) {
 	var last time.Time
 	var timer *time.Timer
@@ -152,12 +154,12 @@ func throttle(ctx context.Context, kick <-chan struct{}, every time.Duration, fl
 				fire = timer.C
 				continue
 			}
-			last = time.Now()
 			flush()
+			last = time.Now()
 		case <-fire:
 			fire = nil
-			last = time.Now()
 			flush()
+			last = time.Now()
 		}
 	}
 }
