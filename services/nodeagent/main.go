@@ -36,6 +36,7 @@ func run(args []string) error {
 	fs.StringVar(&cfg.Snapshotter, "snapshotter", cfg.Snapshotter, "containerd snapshotter")
 	fs.StringVar(&cfg.ImageDir, "image-dir", cfg.ImageDir, "directory of OCI image archives (*.tar) to import")
 	fs.StringVar(&cfg.PauseImage, "pause-image", cfg.PauseImage, "image of the pod sandbox")
+	fs.DurationVar(&cfg.ImagePullTimeout, "image-pull-timeout", cfg.ImagePullTimeout, "bound of one image pull from a registry")
 	fs.StringVar(&cfg.StateDir, "state-dir", cfg.StateDir, "agent state: pod volumes, netns pins, IP allocations, FIFOs")
 	fs.StringVar(&cfg.PodCIDR, "pod-cidr", cfg.PodCIDR, "pod IP range of this node")
 	fs.StringVar(&cfg.CNIBinDir, "cni-bin-dir", cfg.CNIBinDir, "CNI plugin binaries")

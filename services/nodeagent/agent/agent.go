@@ -75,7 +75,7 @@ func Start(ctx context.Context, cfg Config, obs *observability.Observability) (a
 	}
 	a.rt, err = runtime.New(cfg.ContainerdAddress, cfg.ContainerdNamespace,
 		runtime.WithSnapshotter(cfg.Snapshotter), runtime.WithImageDir(cfg.ImageDir),
-		runtime.WithFIFODir(filepath.Join(cfg.StateDir, "fifo")))
+		runtime.WithFIFODir(filepath.Join(cfg.StateDir, "fifo")), runtime.WithPullTimeout(cfg.ImagePullTimeout))
 	if err != nil {
 		return nil, err
 	}

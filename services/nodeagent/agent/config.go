@@ -28,6 +28,9 @@ type Config struct {
 	Snapshotter         string
 	ImageDir            string
 	PauseImage          string
+	// ImagePullTimeout bounds one registry pull, as kubelet's
+	// --runtime-request-timeout bounds its PullImage call.
+	ImagePullTimeout time.Duration
 
 	// Network
 	PodCIDR     string
@@ -68,6 +71,7 @@ func NewConfig() Config {
 		ContainerdNamespace: "shoal",
 		Snapshotter:         "overlayfs",
 		PauseImage:          "shoal.local/pause:latest",
+		ImagePullTimeout:    2 * time.Minute,
 		PodCIDR:             "10.88.0.0/24",
 		CNIBinDir:           "/usr/lib/cni",
 		BridgeName:          "shoal0",
@@ -119,6 +123,9 @@ func (c Config) Validate() error {
 	}
 	if c.LeaseRenewInterval <= 0 {
 		errs = append(errs, fmt.Errorf("%w: lease renew interval must be > 0", ErrConfig))
+	}
+	if c.ImagePullTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("%w: image pull timeout must be > 0", ErrConfig))
 	}
 	if c.LogMaxSize <= 0 {
 		errs = append(errs, fmt.Errorf("%w: log max size must be > 0", ErrConfig))

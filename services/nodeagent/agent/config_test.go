@@ -22,6 +22,7 @@ func TestValidate(t *testing.T) {
 		{"xds address without port", func(c *Config) { c.XDSAddress = "10.88.0.1" }, true},
 		{"envoy image without xds address", func(c *Config) { c.EnvoyImage = "envoyproxy/envoy:v1.31" }, true},
 		{"zero lease interval", func(c *Config) { c.LeaseRenewInterval = 0 }, true},
+		{"zero image pull timeout", func(c *Config) { c.ImagePullTimeout = 0 }, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

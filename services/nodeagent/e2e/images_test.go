@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	shoalv1 "github.com/shoalmesh/shoal/gen/go/shoal/v1"
 	"github.com/shoalmesh/shoal/sdk/go/client"
@@ -174,4 +177,52 @@ func TestPullPolicyNever(t *testing.T) {
 	if evs := e.events("nopull")["Pulling"]; len(evs) != 0 {
 		t.Errorf("Never pulled: %v", evs)
 	}
+}
+
+// A registry that accepts the connection and never answers ends the pull
+// after --image-pull-timeout, and the error says so; the pod backs off as
+// for any failed pull.
+func TestPullTimeout(t *testing.T) {
+	const timeout = 700 * time.Millisecond
+	e := newEnv(t, func(c *agent.Config) { c.ImagePullTimeout = timeout })
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		lis.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+
+	ref := lis.Addr().String() + "/shoal/silent:v1"
+	e.createPod(pod("silent", &shoalv1.Container{Name: "app", Image: ref}))
+	var sawErr string
+	e.waitPod("silent", "ErrImagePull, then ImagePullBackOff", func(p *shoalv1.Pod) bool {
+		w := ctrStatus(p, "app").GetState().GetWaiting()
+		if w.GetReason() == "ErrImagePull" {
+			sawErr = w.GetMessage()
+		}
+		return sawErr != "" && w.GetReason() == "ImagePullBackOff"
+	})
+	if want := "no answer within the image pull timeout of " + timeout.String(); !strings.Contains(sawErr, want) || !strings.Contains(sawErr, ref) {
+		t.Errorf("ErrImagePull message %q: want the image and %q", sawErr, want)
+	}
+	e.waitEvent("silent", "Failed", "image pull timeout")
 }

@@ -134,6 +134,12 @@ func (r *Runtime) pull(ctx context.Context, ref string) (client.Image, error) {
 		if r.imageDir == "" {
 			where = "no --image-dir is set"
 		}
+		if pctx.Err() != nil && ctx.Err() == nil {
+			// Say which bound ended it: a registry that accepts the
+			// connection and never answers gives only "context deadline
+			// exceeded", which reads like the caller's own deadline.
+			err = fmt.Errorf("no answer within the image pull timeout of %v: %w", r.pullTimeout, err)
+		}
 		return nil, fmt.Errorf("%w: %q: %s, and pulling it failed: %v", ErrImageNotFound, ref, where, err)
 	}
 	return img, nil

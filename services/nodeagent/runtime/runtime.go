@@ -38,8 +38,10 @@ type options struct {
 	fifoDir     string
 	imageDir    string
 	pullTimeout time.Duration
-	dialTimeout time.Duration
 }
+
+// dialTimeout bounds the connection to containerd in New.
+const dialTimeout = 10 * time.Second
 
 // Option tunes New.
 type Option func(*options)
@@ -54,11 +56,9 @@ func WithFIFODir(dir string) Option { return func(o *options) { o.fifoDir = dir 
 // WithImageDir is a directory of OCI archives (*.tar) imported on demand.
 func WithImageDir(dir string) Option { return func(o *options) { o.imageDir = dir } }
 
-// WithPullTimeout bounds a registry pull (default 30s).
+// WithPullTimeout bounds a registry pull (default 2 minutes, as
+// kubelet's --runtime-request-timeout).
 func WithPullTimeout(d time.Duration) Option { return func(o *options) { o.pullTimeout = d } }
-
-// WithDialTimeout bounds the connection to containerd (default 10s).
-func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.dialTimeout = d } }
 
 // New connects to containerd at address and uses namespace for everything.
 func New(address, namespace string, opts ...Option) (*Runtime, error) {
@@ -73,12 +73,9 @@ func New(address, namespace string, opts ...Option) (*Runtime, error) {
 		o.fifoDir = filepath.Join("/run/shoal/fifo", namespace)
 	}
 	if o.pullTimeout == 0 {
-		o.pullTimeout = 30 * time.Second
+		o.pullTimeout = 2 * time.Minute
 	}
-	if o.dialTimeout == 0 {
-		o.dialTimeout = 10 * time.Second
-	}
-	c, err := client.New(address, client.WithDefaultNamespace(namespace), client.WithTimeout(o.dialTimeout))
+	c, err := client.New(address, client.WithDefaultNamespace(namespace), client.WithTimeout(dialTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("runtime: connecting to containerd at %s: %w", address, err)
 	}
