@@ -257,7 +257,7 @@ func xdsFlags(fs *flag.FlagSet) func(context.Context, io.Writer) (result, error)
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of each wait (clients ready, one change converging)")
 	fs.IntVar(&cfg.ClientProcs, "client-procs", cfg.ClientProcs, "processes each server's clients are split into (this binary, re-executed as `bench "+xdsbench.ClientsCommand+"`), the same for both servers")
 	fs.IntVar(&cfg.ClientMaxProcs, "client-gomaxprocs", cfg.ClientMaxProcs, "GOMAXPROCS of each client process, as in a pod with that CPU limit (0: Go's default, every core)")
-	fs.StringVar(&cfg.ProfileDir, "profile", cfg.ProfileDir, "directory for CPU and allocation profiles of both servers, and CPU profiles of every client process (clients-bare-J, clients-xds-J) and of this process (bench: backends, gateway), over the change phase")
+	fs.StringVar(&cfg.ProfileDir, "profile", cfg.ProfileDir, "directory for CPU and allocation profiles of both servers, and CPU and allocation profiles of every client process (clients-bare-J, clients-xds-J) and of this process (bench: backends, gateway), over the change phase")
 	return func(ctx context.Context, progress io.Writer) (result, error) {
 		res, err := xdsbench.Run(ctx, cfg, progress)
 		if err != nil {

@@ -61,10 +61,12 @@ type Config struct {
 	ClientExe string
 	// ProfileDir, when set, receives profiles of the change phase:
 	// bare.cpu.pprof, bare.allocs.pprof, xds.cpu.pprof and xds.allocs.pprof
-	// from the servers (their /debug/pprof/), clients-bare-J.cpu.pprof and
-	// clients-xds-J.cpu.pprof from the client processes (J = 0 ...
-	// ClientProcs-1), and bench.cpu.pprof from this process (backends,
-	// gateway).
+	// from the servers (their /debug/pprof/), clients-SIDE-J.cpu.pprof,
+	// clients-SIDE-J.allocs.pprof and clients-SIDE-J.allocs.pprof.start
+	// from the client processes (SIDE = bare or xds, J = 0 ...
+	// ClientProcs-1; the allocations of the phase are the difference of
+	// the last two, `go tool pprof -base`), and bench.cpu.pprof from this
+	// process (backends, gateway).
 	ProfileDir string
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,13 +56,14 @@ func TestSplit(t *testing.T) {
 
 // TestRunSmall runs the whole benchmark with a few streams in two client
 // processes per server (this test binary, re-executed): both servers
-// converge every change, and every client process exits cleanly when Run
-// ends (SHOAL_XDSBENCH_STREAMS raises the count, SHOAL_XDSBENCH_PROCS sets
-// the processes; the
-// Markdown goes to SHOAL_XDSBENCH_OUT when set, CPU profiles of the change
-// phase to the directory SHOAL_XDSBENCH_PROFILE; SHOAL_XDSBENCH_XDS_BIN and
-// SHOAL_XDSBENCH_BARE_BIN, both set, replace the binaries built from this
-// tree, e.g. to compare two commits).
+// converge every change, every process writes its profiles of the change
+// phase, and every client process exits cleanly when Run ends.
+// SHOAL_XDSBENCH_STREAMS raises the count, SHOAL_XDSBENCH_PROCS sets the
+// processes, the Markdown goes to SHOAL_XDSBENCH_OUT when set and the
+// profiles to the directory SHOAL_XDSBENCH_PROFILE (else to a temporary
+// one, checked); SHOAL_XDSBENCH_XDS_BIN and SHOAL_XDSBENCH_BARE_BIN, both
+// set, replace the binaries built from this tree, e.g. to compare two
+// commits.
 func TestRunSmall(t *testing.T) {
 	cfg := NewConfig()
 	cfg.Streams, cfg.Changes, cfg.Timeout, cfg.ClientProcs = 5, 2, time.Minute, 2
@@ -73,6 +75,10 @@ func TestRunSmall(t *testing.T) {
 		cfg.ClientProcs, _ = strconv.Atoi(s)
 	}
 	cfg.ProfileDir = os.Getenv("SHOAL_XDSBENCH_PROFILE")
+	checkProfiles := cfg.ProfileDir == ""
+	if checkProfiles {
+		cfg.ProfileDir = t.TempDir()
+	}
 	cfg.XDSBin, cfg.BareBin = os.Getenv("SHOAL_XDSBENCH_XDS_BIN"), os.Getenv("SHOAL_XDSBENCH_BARE_BIN")
 	if err := os.Chdir("../../.."); err != nil {
 		t.Fatal(err)
@@ -84,6 +90,24 @@ func TestRunSmall(t *testing.T) {
 	for _, s := range []ServerResult{res.Bare, res.XDS} {
 		if len(s.Ack) != cfg.Streams*cfg.Changes || len(s.Client) != cfg.Streams*cfg.Changes {
 			t.Errorf("%s: %d acks, %d client switches, want %d each", s.Name, len(s.Ack), len(s.Client), cfg.Streams*cfg.Changes)
+		}
+	}
+	if checkProfiles {
+		want := []string{"bench.cpu.pprof"}
+		for _, sd := range []string{"bare", "xds"} {
+			want = append(want, sd+".cpu.pprof", sd+".allocs.pprof")
+			for j := range cfg.ClientProcs {
+				c := fmt.Sprintf("clients-%s-%d", sd, j)
+				want = append(want, c+".cpu.pprof", c+".allocs.pprof", c+".allocs.pprof.start")
+			}
+		}
+		for _, name := range want {
+			fi, err := os.Stat(filepath.Join(cfg.ProfileDir, name))
+			if err != nil {
+				t.Errorf("profile %s: %v", name, err)
+			} else if fi.Size() == 0 {
+				t.Errorf("profile %s is empty", name)
+			}
 		}
 	}
 	md := res.Markdown()

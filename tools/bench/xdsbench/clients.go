@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -52,8 +53,10 @@ const clientsProfileStart = "profile"
 // bench-SIDE-(FIRST+COUNT-1), makes one greeter call on each, prints
 // "xds-clients ready", and keeps them until stdin closes or ctx ends (the
 // caller cancels it on SIGTERM). With --cpuprofile it profiles from the
-// moment stdin says "profile" until then.
-func ClientsMain(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+// moment stdin says "profile" until then; with --allocprofile it writes
+// the allocation profile at both moments (FILE.start and FILE), for
+// `go tool pprof -base FILE.start FILE`.
+func ClientsMain(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet(ClientsCommand, flag.ContinueOnError)
 	ads := fs.String("ads", "", "the xDS server's ADS address")
 	side := fs.String("side", "", "which server (bare or xds), for the node ids")
@@ -61,6 +64,7 @@ func ClientsMain(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	count := fs.Int("count", 1, "clients in this process")
 	timeout := fs.Duration("timeout", time.Minute, "bound of each client's first call")
 	profile := fs.String("cpuprofile", "", "write a CPU profile here, from \"profile\" on stdin until stdin closes")
+	allocs := fs.String("allocprofile", "", "write the allocation profile to FILE.start on \"profile\" on stdin and to FILE when stdin closes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,10 +102,16 @@ func ClientsMain(ctx context.Context, args []string, stdin io.Reader, stdout io.
 		}
 	}()
 	var prof *os.File
+	profiling := false
 	defer func() {
 		if prof != nil {
 			pprof.StopCPUProfile()
 			prof.Close()
+		}
+		if profiling && *allocs != "" {
+			if werr := writeAllocs(*allocs); err == nil {
+				err = werr
+			}
 		}
 	}()
 	for {
@@ -112,7 +122,16 @@ func ClientsMain(ctx context.Context, args []string, stdin io.Reader, stdout io.
 			if !ok {
 				return nil
 			}
-			if line == clientsProfileStart && *profile != "" && prof == nil {
+			if line != clientsProfileStart || profiling {
+				continue
+			}
+			profiling = true
+			if *allocs != "" {
+				if err := writeAllocs(*allocs + ".start"); err != nil {
+					return err
+				}
+			}
+			if *profile != "" {
 				f, err := os.Create(*profile)
 				if err != nil {
 					return err
@@ -125,6 +144,21 @@ func ClientsMain(ctx context.Context, args []string, stdin io.Reader, stdout io.
 			}
 		}
 	}
+}
+
+// writeAllocs writes the allocation profile (cumulative since the process
+// started; a collection first makes it current) to path.
+func writeAllocs(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // openClients opens count clients of the server at ads (each its own
@@ -212,7 +246,8 @@ func startClients(ctx context.Context, cfg Config, sd *side, logw io.Writer) ([]
 		args := []string{ClientsCommand, "--ads", sd.ads, "--side", sd.short,
 			"--first", strconv.Itoa(firsts[j]), "--count", strconv.Itoa(counts[j]), "--timeout", cfg.Timeout.String()}
 		if cfg.ProfileDir != "" {
-			args = append(args, "--cpuprofile", filepath.Join(cfg.ProfileDir, "clients-"+name+".cpu.pprof"))
+			args = append(args, "--cpuprofile", filepath.Join(cfg.ProfileDir, "clients-"+name+".cpu.pprof"),
+				"--allocprofile", filepath.Join(cfg.ProfileDir, "clients-"+name+".allocs.pprof"))
 		}
 		cmd := exec.CommandContext(ctx, exe, args...)
 		// When ctx ends the process gets SIGTERM, to exit as it does when
