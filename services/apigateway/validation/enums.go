@@ -2,12 +2,76 @@ package validation
 
 import (
 	"slices"
+	"sync"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/shoalmesh/shoal/sdk/go/kinds"
 	"github.com/shoalmesh/shoal/sdk/go/selector"
 )
+
+// enumFields maps every message type of every kind, at any depth, to its
+// fields through which an enum value can be reached: enum fields, and
+// message fields (singular, repeated or map values) whose type has such
+// fields. The walks below visit only these, so the strings, numbers,
+// labels and command lines that make up most of an object cost nothing;
+// walking every populated field by reflection was ~30 us and 150
+// allocations per pod. Built once from the compiled-in descriptors and
+// never changed.
+var enumFields = sync.OnceValue(func() map[protoreflect.FullName][]protoreflect.FieldDescriptor {
+	out := map[protoreflect.FullName][]protoreflect.FieldDescriptor{}
+	visiting := map[protoreflect.FullName]bool{}
+	var visit func(md protoreflect.MessageDescriptor) bool
+	visit = func(md protoreflect.MessageDescriptor) bool {
+		name := md.FullName()
+		if visiting[name] {
+			return true // a cycle: keep the field; its type's own entry decides
+		}
+		if fds, done := out[name]; done {
+			return len(fds) > 0
+		}
+		visiting[name] = true
+		fds := []protoreflect.FieldDescriptor{}
+		all := md.Fields()
+		for i := 0; i < all.Len(); i++ {
+			fd := all.Get(i)
+			vd := fd
+			if fd.IsMap() {
+				vd = fd.MapValue()
+			}
+			switch vd.Kind() {
+			case protoreflect.EnumKind:
+				fds = append(fds, fd)
+			case protoreflect.MessageKind, protoreflect.GroupKind:
+				if visit(vd.Message()) {
+					fds = append(fds, fd)
+				}
+			}
+		}
+		delete(visiting, name)
+		out[name] = fds
+		return len(fds) > 0
+	}
+	for _, k := range kinds.All() {
+		visit(k.New().ProtoReflect().Descriptor())
+	}
+	return out
+})
+
+// fieldsWithEnums are md's fields that can lead to an enum value: from
+// enumFields, or every field for a type outside it (none is today).
+func fieldsWithEnums(md protoreflect.MessageDescriptor) []protoreflect.FieldDescriptor {
+	if fds, ok := enumFields()[md.FullName()]; ok {
+		return fds
+	}
+	all := md.Fields()
+	fds := make([]protoreflect.FieldDescriptor, all.Len())
+	for i := range fds {
+		fds[i] = all.Get(i)
+	}
+	return fds
+}
 
 // undefinedEnums walks every populated field of m, depth first in field
 // order, and reports each enum value that its enum does not define
@@ -22,9 +86,7 @@ func undefinedEnums(m protoreflect.Message, path *field.Path, skip ...protorefle
 		return nil
 	}
 	var errs field.ErrorList
-	fds := m.Descriptor().Fields()
-	for i := 0; i < fds.Len(); i++ {
-		fd := fds.Get(i)
+	for _, fd := range fieldsWithEnums(m.Descriptor()) {
 		if slices.Contains(skip, fd.Name()) || !m.Has(fd) {
 			continue
 		}
@@ -38,9 +100,6 @@ func undefinedEnums(m protoreflect.Message, path *field.Path, skip ...protorefle
 			}
 		case fd.IsMap():
 			vd := fd.MapValue()
-			if vd.Kind() != protoreflect.EnumKind && vd.Kind() != protoreflect.MessageKind {
-				continue
-			}
 			mp := v.Map()
 			keys := make([]protoreflect.MapKey, 0, mp.Len())
 			mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
@@ -83,28 +142,35 @@ func undefinedEnumValue(fd protoreflect.FieldDescriptor, v protoreflect.Value, p
 // hasUndefinedEnum reports whether any populated field under m, at any
 // depth, holds an enum value its enum does not define.
 func hasUndefinedEnum(m protoreflect.Message) bool {
-	found := false
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	for _, fd := range fieldsWithEnums(m.Descriptor()) {
+		if !m.Has(fd) {
+			continue
+		}
+		v := m.Get(fd)
 		switch {
 		case fd.IsList():
 			l := v.List()
-			for j := 0; j < l.Len() && !found; j++ {
-				found = undefinedValue(fd, l.Get(j))
+			for j := 0; j < l.Len(); j++ {
+				if undefinedValue(fd, l.Get(j)) {
+					return true
+				}
 			}
 		case fd.IsMap():
-			vd := fd.MapValue()
-			if vd.Kind() == protoreflect.EnumKind || vd.Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					found = undefinedValue(vd, mv)
-					return !found
-				})
+			vd, found := fd.MapValue(), false
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				found = undefinedValue(vd, mv)
+				return !found
+			})
+			if found {
+				return true
 			}
 		default:
-			found = undefinedValue(fd, v)
+			if undefinedValue(fd, v) {
+				return true
+			}
 		}
-		return !found
-	})
-	return found
+	}
+	return false
 }
 
 func undefinedValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
