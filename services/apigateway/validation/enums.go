@@ -36,11 +36,7 @@ var enumFields = sync.OnceValue(func() map[protoreflect.FullName][]protoreflect.
 		all := md.Fields()
 		for i := 0; i < all.Len(); i++ {
 			fd := all.Get(i)
-			vd := fd
-			if fd.IsMap() {
-				vd = fd.MapValue()
-			}
-			switch vd.Kind() {
+			switch vd := valueField(fd); vd.Kind() {
 			case protoreflect.EnumKind:
 				fds = append(fds, fd)
 			case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -58,6 +54,15 @@ var enumFields = sync.OnceValue(func() map[protoreflect.FullName][]protoreflect.
 	}
 	return out
 })
+
+// valueField describes the values fd holds: its map values for a map,
+// else fd itself (also for a list, whose elements fd describes).
+func valueField(fd protoreflect.FieldDescriptor) protoreflect.FieldDescriptor {
+	if fd.IsMap() {
+		return fd.MapValue()
+	}
+	return fd
+}
 
 // fieldsWithEnums are md's fields that can lead to an enum value: from
 // enumFields, or every field for a type outside it (none is today).
@@ -99,7 +104,7 @@ func undefinedEnums(m protoreflect.Message, path *field.Path, skip ...protorefle
 				errs = append(errs, undefinedEnumValue(fd, l.Get(j), p.Index(j))...)
 			}
 		case fd.IsMap():
-			vd := fd.MapValue()
+			vd := valueField(fd)
 			mp := v.Map()
 			keys := make([]protoreflect.MapKey, 0, mp.Len())
 			mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
@@ -156,7 +161,7 @@ func hasUndefinedEnum(m protoreflect.Message) bool {
 				}
 			}
 		case fd.IsMap():
-			vd, found := fd.MapValue(), false
+			vd, found := valueField(fd), false
 			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
 				found = undefinedValue(vd, mv)
 				return !found

@@ -21,11 +21,7 @@ func enumPaths(md protoreflect.MessageDescriptor, on map[protoreflect.FullName]b
 	fds := md.Fields()
 	for i := 0; i < fds.Len(); i++ {
 		fd := fds.Get(i)
-		vd := fd
-		if fd.IsMap() {
-			vd = fd.MapValue()
-		}
-		switch vd.Kind() {
+		switch vd := valueField(fd); vd.Kind() {
 		case protoreflect.EnumKind:
 			out = append(out, []protoreflect.FieldDescriptor{fd})
 		case protoreflect.MessageKind, protoreflect.GroupKind:

@@ -34,14 +34,14 @@ func testConfig(env *gatewaytest.Env) scheduler.Config {
 }
 
 // startScheduler runs a scheduler until the test ends.
-func startScheduler(t *testing.T, cfg scheduler.Config) *scheduler.Scheduler {
+func startScheduler(t *testing.T, cfg scheduler.Config, opts ...scheduler.Option) *scheduler.Scheduler {
 	t.Helper()
 	ctx := context.Background()
 	obs, err := observability.Setup(ctx, observability.NewConfig("scheduler-test"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := scheduler.Start(ctx, cfg, obs)
+	s, err := scheduler.Start(ctx, cfg, obs, opts...)
 	if err != nil {
 		t.Fatalf("starting scheduler: %v", err)
 	}

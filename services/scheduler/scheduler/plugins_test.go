@@ -56,21 +56,7 @@ func TestOutOfTreePlugin(t *testing.T) {
 		}),
 	)
 	bl := watchBinds(t, conn, "default")
-	ctx := context.Background()
-	obs, err := observability.Setup(ctx, observability.NewConfig("scheduler-test"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = obs.Shutdown(context.Background()) })
-	s, err := scheduler.Start(ctx, testConfig(env), obs, withGPUOnly()...)
-	if err != nil {
-		t.Fatalf("starting scheduler: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("closing scheduler: %v", err)
-		}
-	})
+	startScheduler(t, testConfig(env), withGPUOnly()...)
 
 	for i := range 3 {
 		createPods(t, conn, pod("default", fmt.Sprintf("train-%d", i), 500, 512*mib))

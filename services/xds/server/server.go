@@ -196,9 +196,6 @@ func (s *Server) Acks() []Ack {
 	return out
 }
 
-// Flush applies pending changes now instead of after the debounce (tests).
-func (s *Server) Flush() { s.flush() }
-
 // Close stops the server: health goes NOT_SERVING, the informers and the
 // rebuild loop stop, streams are closed (clients reconnect elsewhere) after
 // at most ShutdownTimeout, then the admin server and the gateway
